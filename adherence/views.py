@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import logging
+
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from adherence.models import Heartbeat
+from adherence.tasks import SCHEDULER_HEARTBEAT
+
+logger = logging.getLogger(__name__)
+
+# The heartbeat job runs every minute; after this long without one, the
+# scheduler is reported late (a report, not a failure: see healthz).
+HEARTBEAT_LATE_AFTER_SECONDS = 5 * 60
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html")
+
+
+@require_safe
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness for load balancers: 200 while the database answers, else 503.
+
+    The scheduler's heartbeat age is reported, not judged: a web process is
+    still useful while the q2 cluster restarts, and monitoring can alert on
+    `scheduler.status`.
+    """
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        beat_at = Heartbeat.objects.filter(name=SCHEDULER_HEARTBEAT).values_list("beat_at", flat=True).first()
+    except DatabaseError:
+        logger.exception("Health check: the database did not answer")
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+
+    if beat_at is None:
+        scheduler = {"status": "no heartbeat yet", "last_heartbeat": None, "age_seconds": None}
+    else:
+        age = max(0, round((timezone.now() - beat_at).total_seconds()))
+        scheduler = {
+            "status": "late" if age > HEARTBEAT_LATE_AFTER_SECONDS else "ok",
+            "last_heartbeat": beat_at.isoformat(),
+            "age_seconds": age,
+        }
+    return JsonResponse({"status": "ok", "database": "ok", "scheduler": scheduler})
