@@ -22,9 +22,9 @@ help:
 	@echo "make fmt    ruff format and fix"
 
 check-python:
-	@if [ -z "$(PYTHON)" ]; then \
-		echo "Adhere needs Python 3.12 or newer (Django 6.1 does), and none was found."; \
-		echo "python3 here is: $$(python3 --version 2>&1)."; \
+	@if [ -z "$(PYTHON)" ] || ! $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+		echo "Adhere needs Python 3.12 or newer (Django 6.1 does)."; \
+		echo "Found: $$($(or $(PYTHON),python3) --version 2>&1) ($(or $(PYTHON),python3))."; \
 		echo "Install Python 3.12+ (for example 'pyenv install 3.12'), or run 'make PYTHON=/path/to/python3.12 ...'."; \
 		exit 1; \
 	fi

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME, logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
+from django.template.defaultfilters import pluralize
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.idle import ACTIVITY_WRITE_INTERVAL, LAST_ACTIVITY_KEY, idle_timeout_applies
@@ -38,11 +39,11 @@ class IdleTimeoutMiddleware:
     def _sign_out(self, request: HttpRequest) -> HttpResponse:
         next_path = request.get_full_path() if request.method == "GET" and not request.htmx else "/"
         logout(request)
-        minutes = settings.SESSION_IDLE_TIMEOUT // 60
+        minutes = max(1, settings.SESSION_IDLE_TIMEOUT // 60)
         messages.info(
             request,
-            f"You were signed out after {minutes} minutes without activity, to keep your health "
-            "information private. Please sign in again.",
+            f"You were signed out after {minutes} minute{pluralize(minutes)} without activity, to keep "
+            "your health information private. Please sign in again.",
         )
         login_url = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({REDIRECT_FIELD_NAME: next_path})}"
         if request.htmx:

@@ -34,3 +34,22 @@ def test_a_new_user_signs_up_verifies_their_email_signs_out_and_signs_back_in(pa
     page.get_by_label(re.compile(r"^Password:?$")).fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_contain_text("maria@example.org")
+
+
+def test_an_open_page_leaves_by_itself_when_the_session_times_out(page, settings):
+    from accounts.tests.factories import PASSWORD as FACTORY_PASSWORD
+    from accounts.tests.factories import UserFactory
+
+    settings.SESSION_IDLE_TIMEOUT = 2  # seconds; the page adds a few before it reloads
+    user = UserFactory(email="idle.patient@example.org")
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label(re.compile(r"^Password:?$")).fill(FACTORY_PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
+
+    # Nobody touches the page; it reloads, and the server has signed the session out.
+    expect(page.get_by_text(re.compile("signed out after 1 minute without activity"))).to_be_visible(
+        timeout=15_000
+    )
+    expect(page.get_by_role("heading", name="Sign In")).to_be_visible()

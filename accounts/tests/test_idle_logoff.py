@@ -50,6 +50,8 @@ def test_the_timeout_can_be_configured(client, clock, settings):
     clock.shift(timedelta(minutes=4))
     assert is_signed_in(client, user.email)
     clock.shift(timedelta(minutes=6))
+    response = client.get("/", follow=True)
+    assert "signed out after 5 minutes without activity" in response.content.decode()
     assert not is_signed_in(client, user.email)
 
 
