@@ -3,14 +3,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest
 
+from accounts.idle import idle_timeout_applies
+
 
 def site(request: HttpRequest) -> dict:
     """What the base layout needs on every page."""
     user = getattr(request, "user", None)
     idle_logoff = None
-    if user is not None and user.is_authenticated:
-        from accounts.idle import idle_timeout_applies
-
-        if idle_timeout_applies(request):
-            idle_logoff = settings.SESSION_IDLE_TIMEOUT
+    if user is not None and user.is_authenticated and idle_timeout_applies(request):
+        idle_logoff = settings.SESSION_IDLE_TIMEOUT
     return {"site_name": settings.SITE_NAME, "idle_logoff_seconds": idle_logoff}

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from adherence.tests.fresh_process import run_python
+
 BROWSER_TEST = (
     "accounts/tests/test_browser_accounts.py"
     "::test_a_new_user_signs_up_verifies_their_email_signs_out_and_signs_back_in"
@@ -15,15 +13,15 @@ BROWSER_TEST = (
 
 
 def pytest_without_chromium(**env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in {"REQUIRE_BROWSER", "FAIL_ON_SKIP"}}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", BROWSER_TEST, "-p", "no:cacheprovider", "-q", "-rs"],
-        cwd=ROOT,
-        env={**base, "CHROMIUM": "/nonexistent/chromium", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    return run_python(
+        "-m",
+        "pytest",
+        BROWSER_TEST,
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-rs",
+        env={"SECRET_KEY": "test-only", "CHROMIUM": "/nonexistent/chromium", **env},
     )
 
 

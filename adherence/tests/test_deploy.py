@@ -2,56 +2,31 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
+from adherence.tests.fresh_process import run_django_script, run_python
 
-ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "DEBUG": "0",
     "SECRET_KEY": "x7Jq2Lr9vT4mW8zN1cF6hB3kD5sG0pY2aE7uR4iO9wQ1nM8tV6yH3jK5lZ0xC2bS",
     "ALLOWED_HOSTS": "adhere.example.org",
     "EMAIL_HOST": "smtp.example.org",
 }
-# Set by conftest for Playwright; a deployment must not have it.
-NOT_INHERITED = {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-
-
-def run(args: list[str], *, env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=cwd,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_production_settings_pass_the_deployment_checklist_with_no_warning():
-    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env=PRODUCTION_ENV)
+    result = run_python("manage.py", "check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
 
 def test_it_refuses_to_start_in_production_without_a_secret_key():
     env = {**PRODUCTION_ENV, "SECRET_KEY": ""}
-    result = run(["manage.py", "check"], env=env)
+    result = run_python("manage.py", "check", env=env)
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
 
 
 STATIC_AND_HEADERS = """
-import django, json
-django.setup()
-from django.test import Client
-from django.test.utils import setup_test_environment
 from django.contrib.staticfiles.storage import staticfiles_storage
-setup_test_environment()
 client = Client(HTTP_HOST="adhere.example.org")
 htmx = staticfiles_storage.url("vendor/htmx/htmx.min.js")
 static = client.get(htmx, HTTP_ACCEPT_ENCODING="gzip", secure=True)
@@ -79,14 +54,12 @@ def test_production_serves_hashed_compressed_static_files_and_strict_headers(tmp
         "STATIC_ROOT": str(tmp_path / "static"),
         "DATABASE_URL": f"sqlite:///{tmp_path}/db",
     }
-    collected = run(["manage.py", "collectstatic", "--no-input", "-v", "0"], env=env)
+    collected = run_python("manage.py", "collectstatic", "--no-input", "-v", "0", env=env)
     assert collected.returncode == 0, collected.stderr
-    migrated = run(["manage.py", "migrate", "-v", "0"], env=env)
+    migrated = run_python("manage.py", "migrate", "-v", "0", env=env)
     assert migrated.returncode == 0, migrated.stderr
 
-    result = run(["-c", STATIC_AND_HEADERS], env={**env, "DJANGO_SETTINGS_MODULE": "adherence.settings"})
-    assert result.returncode == 0, result.stderr
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    seen = run_django_script(STATIC_AND_HEADERS, env=env)
 
     # htmx is vendored and served under a content-hashed name, gzipped, cached for good.
     assert seen["htmx_url"].startswith("/static/vendor/htmx/htmx.min.")

@@ -1,18 +1,13 @@
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import time_machine
 
 from adherence.tasks import heartbeat
+from adherence.tests.fresh_process import run_django_script
 
-ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
@@ -61,12 +56,7 @@ def test_it_answers_over_plain_http_when_pages_redirect_to_https(client, setting
 
 # The database going away is real here: a fresh process is pointed at a
 # PostgreSQL port nobody listens on, and at an SQLite file that cannot exist.
-HEALTHZ_IN_A_FRESH_PROCESS = """
-import django, json
-django.setup()
-from django.test import Client
-from django.test.utils import setup_test_environment
-setup_test_environment()
+HEALTHZ = """
 response = Client().get("/healthz")
 print(json.dumps({"status_code": response.status_code, "body": response.json()}))
 """
@@ -78,22 +68,7 @@ print(json.dumps({"status_code": response.status_code, "body": response.json()})
     ids=["postgresql-down", "sqlite-unopenable"],
 )
 def test_it_answers_503_when_the_database_is_unreachable(database_url):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "adherence.settings",
-        "DATABASE_URL": database_url,
-        "DEBUG": "1",
-        "LOG_LEVEL": "CRITICAL",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", HEALTHZ_IN_A_FRESH_PROCESS],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    outcome = run_django_script(
+        HEALTHZ, env={"DATABASE_URL": database_url, "DEBUG": "1", "LOG_LEVEL": "CRITICAL"}
     )
-    assert result.returncode == 0, result.stderr
-    outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome == {"status_code": 503, "body": {"status": "error", "database": "unreachable"}}

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
-import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from adherence.tests.fresh_process import run_django_script
+
 REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
 
 ROUND_TRIP = """
-import django, json, uuid
-django.setup()
+import uuid
 from django.conf import settings
 from django.core.cache import cache
 from django_q.brokers import get_broker
@@ -52,18 +48,8 @@ def redis_is_up() -> bool:
 
 @pytest.mark.skipif(not redis_is_up(), reason=f"No Redis at {REDIS_URL} (set REDIS_TEST_URL).")
 def test_the_cache_and_the_task_queue_use_redis_when_it_is_configured():
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    result = subprocess.run(
-        [sys.executable, "-c", ROUND_TRIP],
-        cwd=ROOT,
-        env={**env, "DEBUG": "1", "REDIS_URL": REDIS_URL, "DJANGO_SETTINGS_MODULE": "adherence.settings"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+    outcome = run_django_script(ROUND_TRIP, env={"DEBUG": "1", "REDIS_URL": REDIS_URL})
+    assert outcome == {
         "broker": "Redis",
         "cache_backend": "django.core.cache.backends.redis.RedisCache",
         "cache_round_trip": True,
