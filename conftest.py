@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -71,15 +73,16 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(request, browser, live_server):
-    """A fresh browser context on the live server; fails the test on any CSP violation."""
-    from django.core.cache import cache
+@contextlib.contextmanager
+def browser_page(browser, base_url: str, name: str, **context_options) -> Iterator:
+    """A page in a browser context of its own (one person's browser), held to the CSP.
 
-    # Rate-limit counters live in the cache table, which the database flush
-    # between live-server tests does not empty.
-    cache.clear()
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
+    On a failure inside the block, a screenshot goes to test-artifacts/<name>.png.
+    Any Content-Security-Policy violation in the console fails the test.
+    """
+    context = browser.new_context(
+        base_url=base_url, viewport={"width": 390, "height": 844}, **context_options
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     csp_violations: list[str] = []
@@ -89,17 +92,30 @@ def page(request, browser, live_server):
             csp_violations.append(message.text) if "Content Security Policy" in message.text else None
         ),
     )
-    yield page
-    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
-    if failed:
+    try:
+        yield page
+    except BaseException:
         ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
-    context.close()
+        page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+        raise
+    finally:
+        context.close()
     assert not csp_violations, f"The page broke its Content-Security-Policy: {csp_violations}"
 
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    setattr(item, f"rep_{report.when}", report)
-    return report
+@pytest.fixture
+def open_page(browser, live_server):
+    """open_page(name, **context_options): another person's browser on the live server."""
+    from django.core.cache import cache
+
+    # Rate-limit counters live in the cache table, which the database flush
+    # between live-server tests does not empty.
+    cache.clear()
+    return lambda name, **options: browser_page(browser, live_server.url, name, **options)
+
+
+@pytest.fixture
+def page(request, open_page):
+    """A fresh browser context on the live server; fails the test on any CSP violation."""
+    with open_page(request.node.name) as page:
+        yield page

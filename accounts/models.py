@@ -32,6 +32,13 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
+    # Chosen at onboarding ("I care for someone") or set by accepting an
+    # invitation: shows the caregiver dashboard even before anyone links.
+    cares_for_others = models.BooleanField(
+        "cares for others",
+        default=False,
+        help_text="Shows the dashboard of the people this account cares for.",
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

@@ -12,4 +12,7 @@ def site(request: HttpRequest) -> dict:
     idle_logoff = None
     if user is not None and user.is_authenticated and idle_timeout_applies(request):
         idle_logoff = settings.SESSION_IDLE_TIMEOUT
-    return {"site_name": settings.SITE_NAME, "idle_logoff_seconds": idle_logoff}
+    context = {"site_name": settings.SITE_NAME, "idle_logoff_seconds": idle_logoff}
+    # For the "My medications / People I care for" switch (patients.middleware).
+    context["own_profile"] = getattr(request, "own_profile", None)
+    return context

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.forms",  # its widget templates, for FORM_RENDERER
     "django.contrib.humanize",  # allauth.usersessions formats "last seen" with it
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
@@ -69,6 +70,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "accounts.middleware.IdleTimeoutMiddleware",
+    "patients.middleware.PatientTimeZoneMiddleware",
     "adherence.middleware.NoStoreMiddleware",
 ]
 
@@ -324,3 +326,10 @@ LOGGING = {
 }
 
 SITE_NAME = "Adhere"
+
+# Forms render with our field markup (labels, help and errors tied to inputs).
+FORM_RENDERER = "adherence.forms.FormRenderer"
+
+# --- Care teams -------------------------------------------------------------------
+# How long an emailed caregiver invitation stays usable.
+CARE_INVITATION_DAYS = env_int("CARE_INVITATION_DAYS", 7, minimum=1, maximum=30)

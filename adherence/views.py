@@ -4,7 +4,7 @@ import logging
 
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -21,6 +21,11 @@ HEARTBEAT_LATE_AFTER_SECONDS = 5 * 60
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
+    """The landing page for visitors; signed-in people go where their work is."""
+    if request.user.is_authenticated:
+        from patients.views import home_for
+
+        return redirect(home_for(request.user))
     return render(request, "home.html")
 
 

@@ -35,7 +35,7 @@ def test_the_walk_finds_the_pages_that_matter():
 def assert_renders_in_layout(response, path: str) -> None:
     assert response.status_code < 500, f"{path} answered {response.status_code}"
     is_html = response["Content-Type"].startswith("text/html")
-    if response.status_code == 200 and is_html and path.startswith("/accounts/"):
+    if response.status_code == 200 and is_html and not path.startswith("/admin/"):
         assert 'class="skip-link"' in response.content.decode(), f"{path} is not in the app's layout"
 
 
@@ -44,7 +44,24 @@ def test_a_visitor_gets_a_page_or_a_redirect_never_an_error(client, path):
     assert_renders_in_layout(client.get(path), path)
 
 
+def new_user():
+    return UserFactory()
+
+
+def patient():
+    from patients.tests.factories import PatientFactory
+
+    return PatientFactory().user
+
+
+def caregiver():
+    from patients.tests.factories import CareLinkFactory
+
+    return CareLinkFactory().caregiver
+
+
+@pytest.mark.parametrize("make_user", [new_user, patient, caregiver])
 @pytest.mark.parametrize("path", PATHS)
-def test_a_signed_in_user_gets_a_page_or_a_redirect_never_an_error(client, path):
-    sign_in(client, UserFactory().email)
+def test_a_signed_in_user_gets_a_page_or_a_redirect_never_an_error(client, path, make_user):
+    sign_in(client, make_user().email)
     assert_renders_in_layout(client.get(path), path)

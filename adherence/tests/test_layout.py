@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_an_anonymous_visitor_learns_what_adhere_is_and_where_to_start(client):
-    page = client.get("/").content.decode()
+    page = client.get("/", follow=True).content.decode()
     assert page.index('class="skip-link" href="#main"') < page.index("<header")
     assert '<main id="main"' in page
     assert 'href="/accounts/signup/"' in page
@@ -20,7 +20,7 @@ def test_an_anonymous_visitor_learns_what_adhere_is_and_where_to_start(client):
 def test_a_signed_in_user_has_an_account_menu_with_a_sign_out_that_posts(client):
     user = UserFactory(email="ann@example.org")
     sign_in(client, user.email)
-    page = client.get("/").content.decode()
+    page = client.get("/", follow=True).content.decode()
     assert "ann@example.org" in page
     for link in ("/accounts/email/", "/accounts/password/change/", "/accounts/2fa/", "/accounts/sessions/"):
         assert f'href="{link}"' in page, link
@@ -31,7 +31,7 @@ def test_a_signed_in_user_has_an_account_menu_with_a_sign_out_that_posts(client)
 def test_staff_find_the_admin_in_their_menu(client):
     staff = UserFactory(is_staff=True)
     sign_in(client, staff.email)
-    assert 'href="/admin/"' in client.get("/").content.decode()
+    assert 'href="/admin/"' in client.get("/", follow=True).content.decode()
 
 
 def test_pages_of_a_signed_in_user_are_never_stored_by_the_browser(client):
@@ -44,8 +44,8 @@ def test_pages_of_a_signed_in_user_are_never_stored_by_the_browser(client):
 def test_the_page_tells_the_browser_when_idle_logoff_comes(client):
     user = UserFactory()
     sign_in(client, user.email)
-    assert 'data-idle-logoff="1800"' in client.get("/").content.decode()
+    assert 'data-idle-logoff="1800"' in client.get("/", follow=True).content.decode()
     patient_on_own_phone = UserFactory()
     client.post("/accounts/logout/")
     sign_in(client, patient_on_own_phone.email, remember=True)
-    assert "data-idle-logoff" not in client.get("/").content.decode()
+    assert "data-idle-logoff" not in client.get("/", follow=True).content.decode()

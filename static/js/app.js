@@ -79,7 +79,46 @@
     });
   }
 
+  // A time-zone <select> left empty gets the zone this device uses, so
+  // that most people only confirm it (patients' doses follow that zone).
+  function proposeBrowserTimeZone() {
+    var zone;
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    } catch (error) {
+      return;
+    }
+    document.querySelectorAll("select[data-propose-browser-zone]").forEach(function (select) {
+      if (zone && !select.value && select.querySelector('option[value="' + zone + '"]')) {
+        select.value = zone;
+      }
+    });
+  }
+
+  // On the welcome page the patient's questions show only for a patient.
+  // Without this script they all show, and the server asks what it needs.
+  function showFieldsForRole() {
+    var groups = document.querySelectorAll("[data-shown-for-roles]");
+    var radios = document.querySelectorAll('input[type="radio"][name="role"]');
+    if (!groups.length || !radios.length) {
+      return;
+    }
+    function update() {
+      var checked = document.querySelector('input[type="radio"][name="role"]:checked');
+      groups.forEach(function (group) {
+        var roles = group.dataset.shownForRoles.split(" ");
+        group.hidden = !!checked && roles.indexOf(checked.value) === -1;
+      });
+    }
+    radios.forEach(function (radio) {
+      radio.addEventListener("change", update);
+    });
+    update();
+  }
+
   setUpIdleLogoff();
+  proposeBrowserTimeZone();
+  showFieldsForRole();
   setUpMenus();
   labelStackedTables(document);
   document.addEventListener("htmx:load", function (event) {

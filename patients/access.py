@@ -1,0 +1,133 @@
+"""The access policy: the one place that decides who sees and does what.
+
+Every page, API endpoint, export and alert that touches a patient's data asks
+here. The rules:
+
+* A patient sees and manages their own data.
+* A caregiver sees a patient only through an ACTIVE care link (invited by the
+  patient and accepted), and acts only as that link allows. A pending,
+  declined, revoked or left link grants nothing, from the moment it changes.
+* Nobody else sees anything: not other patients, not caregivers of other
+  people, and not staff, who work in the Django admin instead. Anonymous and
+  deactivated accounts see nothing.
+
+What a user may not see does not exist for them: callers answer 404, never
+403, so that an id reveals nothing about who holds it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from patients.models import CareLink, PatientProfile
+
+
+class Action(enum.StrEnum):
+    VIEW = "view"  # read the patient's medications, doses and history
+    CONFIRM_DOSES = "confirm_doses"  # record a dose taken or skipped
+    RECEIVE_ALERTS = "receive_alerts"  # be told about missed doses
+    MANAGE = "manage"  # change the profile, medications and care team: the patient only
+
+
+# Which flag of an active CareLink grants each action to a caregiver.
+# VIEW needs only an active link; MANAGE is never granted by a link.
+_LINK_FLAG: dict[Action, str | None] = {
+    Action.VIEW: None,
+    Action.CONFIRM_DOSES: "can_confirm_doses",
+    Action.RECEIVE_ALERTS: "receives_missed_dose_alerts",
+}
+
+
+def _can_see_anything(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
+
+
+def _links_granting(action: Action) -> Q:
+    """The active links that grant `action`, as a filter on CareLink."""
+    if action not in _LINK_FLAG:
+        return Q(pk__in=[])
+    condition = Q(status=CareLink.Status.ACTIVE)
+    if flag := _LINK_FLAG[action]:
+        condition &= Q(**{flag: True})
+    return condition
+
+
+def patients_for(user, action: Action = Action.VIEW) -> QuerySet[PatientProfile]:
+    """Every patient `user` may do `action` for, as a queryset to filter further."""
+    if not _can_see_anything(user):
+        return PatientProfile.objects.none()
+    linked = CareLink.objects.filter(_links_granting(action), caregiver=user).values("patient_id")
+    return PatientProfile.objects.filter(Q(user=user) | Q(pk__in=linked))
+
+
+@dataclass(frozen=True)
+class PatientAccess:
+    """What one user may do for one patient; `link` is None for the patient themself."""
+
+    patient: PatientProfile
+    is_self: bool
+    link: CareLink | None
+
+    def allows(self, action: Action) -> bool:
+        if self.is_self:
+            return True
+        if self.link is None or self.link.status != CareLink.Status.ACTIVE or action not in _LINK_FLAG:
+            return False
+        flag = _LINK_FLAG[action]
+        return flag is None or getattr(self.link, flag)
+
+    @property
+    def read_only(self) -> bool:
+        return not self.allows(Action.CONFIRM_DOSES)
+
+
+def access_to(user, patient_id: int) -> PatientAccess | None:
+    """The user's access to one patient, or None when they may not see them at all."""
+    if not _can_see_anything(user):
+        return None
+    patient = PatientProfile.objects.filter(pk=patient_id).first()
+    if patient is None:
+        return None
+    if patient.user_id == user.pk:
+        return PatientAccess(patient=patient, is_self=True, link=None)
+    link = CareLink.objects.filter(patient=patient, caregiver=user, status=CareLink.Status.ACTIVE).first()
+    if link is None:
+        return None
+    link.patient = patient
+    return PatientAccess(patient=patient, is_self=False, link=link)
+
+
+def require(user, patient_id: int, action: Action = Action.VIEW) -> PatientAccess:
+    """access_to(), for a view: 404 unless the user may do `action` for the patient."""
+    access = access_to(user, patient_id)
+    if access is None or not access.allows(action):
+        raise Http404("No such patient.")
+    return access
+
+
+def can(user, action: Action, patient: PatientProfile) -> bool:
+    return patients_for(user, action).filter(pk=patient.pk).exists()
+
+
+def care_links_managed_by(user) -> QuerySet[CareLink]:
+    """The care links of the patients `user` manages: their own care team."""
+    return CareLink.objects.filter(patient__in=patients_for(user, Action.MANAGE))
+
+
+def care_links_held_by(user) -> QuerySet[CareLink]:
+    """The active links through which `user` cares for someone."""
+    if not _can_see_anything(user):
+        return CareLink.objects.none()
+    return CareLink.objects.active().filter(caregiver=user)
+
+
+def caregivers_for(patient: PatientProfile, action: Action):
+    """The caregivers' accounts that `action` reaches for this patient (for alerts)."""
+    from accounts.models import User
+
+    links = CareLink.objects.filter(_links_granting(action), patient=patient).values("caregiver_id")
+    return User.objects.filter(pk__in=links, is_active=True)

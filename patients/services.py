@@ -1,0 +1,234 @@
+"""Use cases that change patients and care teams, each in one transaction.
+
+Views call these; they do not change the models themselves. Access has been
+decided before a service is called (patients/access.py): a service trusts
+that the caller may do what it asks, and checks only the rules of the domain.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from patients.invitations import addressed_to, invitation_lifetime, invitation_path
+from patients.models import CareLink, PatientProfile
+
+
+class CareTeamError(Exception):
+    """A care-team change the rules do not allow; the message is for the person who asked."""
+
+
+# --- Patient profile ----------------------------------------------------------------
+
+
+@transaction.atomic
+def patient_profile_create(
+    *,
+    user,
+    display_name: str,
+    phone_number: str,
+    time_zone: str,
+    date_of_birth: datetime.date | None = None,
+    is_active: bool = True,
+    cares_for_others: bool = False,
+) -> PatientProfile:
+    profile = PatientProfile(
+        user=user,
+        display_name=display_name,
+        phone_number=phone_number,
+        time_zone=time_zone,
+        date_of_birth=date_of_birth,
+        is_active=is_active,
+    )
+    profile.full_clean()
+    profile.save()
+    if cares_for_others and not user.cares_for_others:
+        user_mark_caregiver(user=user)
+    return profile
+
+
+def user_mark_caregiver(*, user) -> None:
+    user.cares_for_others = True
+    user.save(update_fields=["cares_for_others"])
+
+
+@transaction.atomic
+def patient_profile_update(*, profile: PatientProfile, **changes) -> PatientProfile:
+    for field, value in changes.items():
+        setattr(profile, field, value)
+    profile.full_clean()
+    profile.save()
+    return profile
+
+
+# --- Care links ---------------------------------------------------------------------
+
+
+def care_link_invite(
+    *,
+    patient: PatientProfile,
+    email: str,
+    caregiver_name: str = "",
+    can_confirm_doses: bool = False,
+    receives_missed_dose_alerts: bool = True,
+    site_url: str,
+) -> CareLink:
+    """Invite `email` into the patient's care team, or send a fresh invitation.
+
+    An address has one row per patient: inviting it again after a decline,
+    revocation, departure or expiry reopens that row with a new link, and
+    the old links stop working. An address that is already invited (and not
+    expired) or active is refused with a message saying so.
+    """
+    email = email.strip().lower()
+    if (
+        patient.user.email.lower() == email
+        or patient.user.emailaddress_set.filter(email__iexact=email).exists()
+    ):
+        raise CareTeamError("That is your own email address. Invite the person who helps you.")
+    try:
+        with transaction.atomic():
+            link, created = CareLink.objects.select_for_update().get_or_create(
+                patient=patient,
+                invited_email=email,
+                defaults={"invite_expires_at": timezone.now()},
+            )
+            if not created and link.status == CareLink.Status.ACTIVE:
+                raise CareTeamError(f"{link.caregiver_label} is already in your care team.")
+            if not created and link.is_open:
+                raise CareTeamError(
+                    f'{email} has already been invited. To email them again, use "Send again" in the list.'
+                )
+            _reopen_invitation(
+                link,
+                caregiver_name=caregiver_name,
+                can_confirm_doses=can_confirm_doses,
+                receives_missed_dose_alerts=receives_missed_dose_alerts,
+            )
+            transaction.on_commit(lambda: _send_invitation(link, site_url=site_url))
+    except IntegrityError:
+        # Two invitations for the same address at the same moment: the other one won.
+        raise CareTeamError(f"{email} has already been invited.") from None
+    return link
+
+
+@transaction.atomic
+def care_link_resend(*, link: CareLink, site_url: str) -> CareLink:
+    """A new invitation email with a new link and a new expiry; the old link stops working."""
+    link = CareLink.objects.select_for_update().get(pk=link.pk)
+    if link.status == CareLink.Status.ACTIVE:
+        raise CareTeamError(f"{link.caregiver_label} has already accepted.")
+    _reopen_invitation(
+        link,
+        caregiver_name=link.caregiver_name,
+        can_confirm_doses=link.can_confirm_doses,
+        receives_missed_dose_alerts=link.receives_missed_dose_alerts,
+    )
+    transaction.on_commit(lambda: _send_invitation(link, site_url=site_url))
+    return link
+
+
+def _reopen_invitation(link: CareLink, **permissions) -> None:
+    now = timezone.now()
+    for field, value in permissions.items():
+        setattr(link, field, value)
+    link.status = CareLink.Status.PENDING
+    link.caregiver = None
+    link.new_invite_nonce()
+    link.invited_at = now
+    link.invite_expires_at = now + invitation_lifetime()
+    link.responded_at = None
+    link.ended_at = None
+    link.save()
+
+
+def _send_invitation(link: CareLink, *, site_url: str) -> None:
+    context = {
+        "link": link,
+        "patient": link.patient,
+        "url": site_url.rstrip("/") + invitation_path(link),
+    }
+    send_mail(
+        subject=render_to_string("patients/email/invitation_subject.txt", context).strip(),
+        message=render_to_string("patients/email/invitation_message.txt", context),
+        from_email=None,
+        recipient_list=[link.invited_email],
+    )
+
+
+def care_link_accept(*, link: CareLink, user) -> CareLink:
+    """The invitee says yes. Works once: of two tabs pressing Accept, one wins."""
+    if link.patient.user_id == user.pk:
+        raise CareTeamError("You cannot join your own care team.")
+    if not addressed_to(user, link):
+        raise CareTeamError(
+            f"This invitation was sent to {link.invited_email}. Sign in with that address to accept it."
+        )
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            won = CareLink.objects.filter(
+                pk=link.pk,
+                status=CareLink.Status.PENDING,
+                invite_nonce=link.invite_nonce,
+                invite_expires_at__gt=now,
+            ).update(status=CareLink.Status.ACTIVE, caregiver=user, responded_at=now, updated_at=now)
+            if won != 1:
+                raise CareTeamError("This invitation has already been answered or has expired.")
+            if not user.cares_for_others:
+                user_mark_caregiver(user=user)
+    except IntegrityError:
+        raise CareTeamError(f"You are already in {link.patient.display_name}'s care team.") from None
+    link.refresh_from_db()
+    return link
+
+
+@transaction.atomic
+def care_link_decline(*, link: CareLink) -> CareLink:
+    now = timezone.now()
+    won = CareLink.objects.filter(
+        pk=link.pk, status=CareLink.Status.PENDING, invite_nonce=link.invite_nonce
+    ).update(status=CareLink.Status.DECLINED, responded_at=now, ended_at=now, updated_at=now)
+    if won != 1:
+        raise CareTeamError("This invitation has already been answered.")
+    link.refresh_from_db()
+    return link
+
+
+def _end(link: CareLink, *, status: str, from_statuses: list[str]) -> bool:
+    now = timezone.now()
+    ended = CareLink.objects.filter(pk=link.pk, status__in=from_statuses).update(
+        status=status, ended_at=now, updated_at=now
+    )
+    link.refresh_from_db()
+    return ended == 1
+
+
+@transaction.atomic
+def care_link_revoke(*, link: CareLink) -> CareLink:
+    """The patient ends a link or withdraws an invitation; access ends with this commit."""
+    _end(
+        link, status=CareLink.Status.REVOKED, from_statuses=[CareLink.Status.ACTIVE, CareLink.Status.PENDING]
+    )
+    return link
+
+
+@transaction.atomic
+def care_link_leave(*, link: CareLink) -> CareLink:
+    """The caregiver steps out of the patient's care team."""
+    _end(link, status=CareLink.Status.LEFT, from_statuses=[CareLink.Status.ACTIVE])
+    return link
+
+
+@transaction.atomic
+def care_link_set_permissions(
+    *, link: CareLink, can_confirm_doses: bool, receives_missed_dose_alerts: bool
+) -> CareLink:
+    link.can_confirm_doses = can_confirm_doses
+    link.receives_missed_dose_alerts = receives_missed_dose_alerts
+    link.save(update_fields=["can_confirm_doses", "receives_missed_dose_alerts", "updated_at"])
+    return link

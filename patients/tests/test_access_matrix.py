@@ -1,0 +1,326 @@
+"""Who reaches what: every URL that takes an object or patient id, for every role.
+
+The expected answer for each (URL, method, role) is written once, in MATRIX.
+The test walks the project's URL patterns itself: a new pattern with a
+parameter that is not in the matrix fails `test_every_url_with_an_id_is_in_the_matrix`,
+so no later feature can forget to say who may reach it.
+
+The world: Ann is a patient. Vera may only view, Carl may also confirm doses,
+Alma gets missed-dose alerts; Rex's link was revoked; Pia was invited and has
+not answered. Olga is another patient, with her own caregiver Otto. Sam is
+staff (a superuser): staff work in the admin, not in patients' pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from patients.invitations import invitation_token
+from patients.models import CareLink
+from patients.tests.factories import CareLinkFactory, PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+ROLES = [
+    "anonymous",
+    "patient",
+    "other_patient",
+    "caregiver_view",
+    "caregiver_confirm",
+    "caregiver_alerts",
+    "caregiver_revoked",
+    "caregiver_invited",
+    "caregiver_of_other",
+    "staff",
+]
+
+# URL namespaces and prefixes that take no patient or object id of ours.
+NOT_PATIENT_DATA = {
+    # Django admin: staff only, checked by Django's own permission system;
+    # test_staff_only_admin below shows a patient cannot reach it.
+    "admin": "admin/",
+    # allauth: the signed-in user's own account; its keys are single-use tokens.
+    "allauth": "accounts/",
+}
+
+
+class World:
+    """Everyone in the module docstring, with their care links."""
+
+    def __init__(self) -> None:
+        self.ann = PatientFactory(display_name="Ann Patient", user__email="ann@example.org")
+        self.olga = PatientFactory(display_name="Olga Other", user__email="olga@example.org")
+
+        def link(name: str, email: str, **fields) -> CareLink:
+            return CareLinkFactory(
+                patient=self.ann, caregiver=UserFactory(email=email), caregiver_name=name, **fields
+            )
+
+        self.vera_link = link("Vera, my neighbour", "vera@example.org", receives_missed_dose_alerts=False)
+        self.carl_link = link("Carl the nurse", "carl@example.org", can_confirm_doses=True)
+        self.alma_link = link("Alma my sister", "alma@example.org", receives_missed_dose_alerts=True)
+        self.rex_link = link("Rex who left town", "rex@example.org", status=CareLink.Status.REVOKED)
+        self.pia = UserFactory(email="pia@example.org")
+        self.pia_invitation = CareLinkFactory(
+            patient=self.ann,
+            caregiver=None,
+            invited_email="pia@example.org",
+            caregiver_name="Pia from church",
+            status=CareLink.Status.PENDING,
+            responded_at=None,
+            invite_expires_at=timezone.now() + timedelta(days=7),
+        )
+        self.otto_link = CareLinkFactory(patient=self.olga, caregiver=UserFactory(email="otto@example.org"))
+        self.sam = UserFactory(email="sam@example.org", is_staff=True, is_superuser=True)
+
+    def user(self, role: str):
+        return {
+            "anonymous": None,
+            "patient": self.ann.user,
+            "other_patient": self.olga.user,
+            "caregiver_view": self.vera_link.caregiver,
+            "caregiver_confirm": self.carl_link.caregiver,
+            "caregiver_alerts": self.alma_link.caregiver,
+            "caregiver_revoked": self.rex_link.caregiver,
+            "caregiver_invited": self.pia,
+            "caregiver_of_other": self.otto_link.caregiver,
+            "staff": self.sam,
+        }[role]
+
+
+# What a role sees. For every answer but SHOWN and DONE, the case's `secret`
+# (text only an allowed role may see) must be absent from the response.
+SHOWN = "200, with the secret on the page"
+DONE = "the POST did what it says (checked by the case's `done`)"
+LOGIN = "redirect to sign-in"
+NOT_FOUND = "404"
+REFUSED = "403: a valid invitation for another address"
+ASK_TO_SIGN_IN = "200: a page asking to sign in, nothing about the patient"
+NOT_ALLOWED = "405: wrong method"
+
+
+def everyone(answer: str, **exceptions: str) -> dict[str, str]:
+    return {role: exceptions.get(role, answer) for role in ROLES}
+
+
+@dataclass
+class Case:
+    url_name: str
+    method: str
+    url: Callable[[World], str]
+    secret: Callable[[World], str]
+    expected: dict[str, str]
+    data: dict = field(default_factory=dict)
+    done: Callable[[World], bool] | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.url_name}"
+
+
+def _status(link: CareLink) -> str:
+    link.refresh_from_db()
+    return link.status
+
+
+def _ann(world: World) -> str:
+    return world.ann.display_name
+
+
+def _vera(world: World) -> str:
+    return world.vera_link.caregiver_name
+
+
+def _rex(world: World) -> str:
+    return world.rex_link.caregiver_name
+
+
+def _vera_link_url(name: str) -> Callable[[World], str]:
+    return lambda world: reverse(name, args=[world.vera_link.pk])
+
+
+def _invitation_url(world: World) -> str:
+    return reverse("patients:invitation", args=[invitation_token(world.pia_invitation)])
+
+
+# Caregivers and strangers alike: a link or patient that is not theirs is not there.
+ONLY_THE_PATIENT = everyone(NOT_FOUND, anonymous=LOGIN, patient=SHOWN)
+ONLY_THE_PATIENT_ACTS = everyone(NOT_FOUND, anonymous=LOGIN, patient=DONE)
+
+MATRIX = [
+    Case(
+        "patients:detail",
+        "GET",
+        url=lambda world: reverse("patients:detail", args=[world.ann.pk]),
+        secret=_ann,
+        expected=everyone(
+            NOT_FOUND,
+            anonymous=LOGIN,
+            patient=SHOWN,
+            caregiver_view=SHOWN,
+            caregiver_confirm=SHOWN,
+            caregiver_alerts=SHOWN,
+        ),
+    ),
+    Case(
+        "patients:care_link_edit", "GET", _vera_link_url("patients:care_link_edit"), _vera, ONLY_THE_PATIENT
+    ),
+    Case(
+        "patients:care_link_edit",
+        "POST",
+        _vera_link_url("patients:care_link_edit"),
+        _vera,
+        ONLY_THE_PATIENT_ACTS,
+        data={"can_confirm_doses": "on"},
+        done=lambda world: CareLink.objects.get(pk=world.vera_link.pk).can_confirm_doses,
+    ),
+    Case(
+        "patients:care_link_revoke",
+        "GET",
+        _vera_link_url("patients:care_link_revoke"),
+        _vera,
+        ONLY_THE_PATIENT,
+    ),
+    Case(
+        "patients:care_link_revoke",
+        "POST",
+        _vera_link_url("patients:care_link_revoke"),
+        _vera,
+        ONLY_THE_PATIENT_ACTS,
+        done=lambda world: _status(world.vera_link) == CareLink.Status.REVOKED,
+    ),
+    Case(
+        "patients:care_link_resend",
+        "GET",
+        lambda world: reverse("patients:care_link_resend", args=[world.rex_link.pk]),
+        _rex,
+        everyone(NOT_ALLOWED, anonymous=LOGIN),
+    ),
+    Case(
+        "patients:care_link_resend",
+        "POST",
+        lambda world: reverse("patients:care_link_resend", args=[world.rex_link.pk]),
+        _rex,
+        ONLY_THE_PATIENT_ACTS,
+        done=lambda world: _status(world.rex_link) == CareLink.Status.PENDING,
+    ),
+    Case(
+        "patients:care_link_leave",
+        "GET",
+        _vera_link_url("patients:care_link_leave"),
+        _ann,
+        everyone(NOT_FOUND, anonymous=LOGIN, caregiver_view=SHOWN),
+    ),
+    Case(
+        "patients:care_link_leave",
+        "POST",
+        _vera_link_url("patients:care_link_leave"),
+        _ann,
+        everyone(NOT_FOUND, anonymous=LOGIN, caregiver_view=DONE),
+        done=lambda world: _status(world.vera_link) == CareLink.Status.LEFT,
+    ),
+    Case(
+        "patients:invitation",
+        "GET",
+        _invitation_url,
+        _ann,
+        everyone(REFUSED, anonymous=ASK_TO_SIGN_IN, caregiver_invited=SHOWN),
+    ),
+    Case(
+        "patients:invitation",
+        "POST",
+        _invitation_url,
+        _ann,
+        everyone(REFUSED, anonymous=ASK_TO_SIGN_IN, caregiver_invited=DONE),
+        data={"answer": "accept"},
+        done=lambda world: _status(world.pia_invitation) == CareLink.Status.ACTIVE,
+    ),
+]
+
+
+# --- The URL walk -------------------------------------------------------------------------
+
+
+def patterns_with_parameters(patterns=None, prefix: str = "", namespace: str = "") -> dict[str, str]:
+    """{url name: route} for every pattern that takes a parameter, outside NOT_PATIENT_DATA."""
+    found: dict[str, str] = {}
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace in NOT_PATIENT_DATA or route in NOT_PATIENT_DATA.values():
+                continue
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            found |= patterns_with_parameters(pattern.url_patterns, route, inner)
+        elif isinstance(pattern, URLPattern) and ("<" in route or "(?P" in route):
+            found[f"{namespace}{pattern.name}"] = route
+    return found
+
+
+def test_every_url_with_an_id_is_in_the_matrix():
+    in_matrix = {case.url_name for case in MATRIX}
+    missing = set(patterns_with_parameters()) - in_matrix
+    assert not missing, f"Add these URLs to the access matrix in {__file__}: {sorted(missing)}"
+
+
+def test_the_walk_sees_the_patient_pages_and_skips_only_the_admin_and_accounts():
+    found = patterns_with_parameters()
+    assert found["patients:detail"] == "patients/<int:patient_id>/"
+    assert not any(route.startswith(tuple(NOT_PATIENT_DATA.values())) for route in found.values())
+
+
+def test_every_case_names_an_answer_for_every_role():
+    for case in MATRIX:
+        assert set(case.expected) == set(ROLES), case.id
+
+
+# --- The matrix -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("case", MATRIX, ids=lambda case: case.id)
+def test_access(client, case: Case, role: str):
+    world = World()
+    user = world.user(role)
+    if user is not None:
+        client.force_login(user)
+    url, secret = case.url(world), case.secret(world)
+    response = client.get(url) if case.method == "GET" else client.post(url, case.data)
+    body = response.content.decode()
+    expected = case.expected[role]
+
+    if expected == SHOWN:
+        assert response.status_code == 200
+        assert secret in body
+        return
+    if expected == DONE:
+        assert response.status_code == 302
+        assert not response["Location"].startswith(reverse("account_login"))
+        assert case.done(world), f"{role} was allowed to {case.id} but nothing changed"
+        return
+
+    expected_status = {LOGIN: 302, NOT_FOUND: 404, REFUSED: 403, ASK_TO_SIGN_IN: 200, NOT_ALLOWED: 405}[
+        expected
+    ]
+    assert response.status_code == expected_status, f"{role}: {case.id} answered {response.status_code}"
+    assert secret not in body, f"{role} saw {secret!r} at {case.id}"
+    if expected == LOGIN:
+        assert response["Location"].startswith(reverse("account_login"))
+    if case.done is not None:
+        assert not case.done(world), f"{role} was refused {case.id}, yet it happened"
+
+
+def test_staff_only_admin(client):
+    """The admin is outside the matrix: a patient who tries it is sent to sign in as staff."""
+    world = World()
+    client.force_login(world.ann.user)
+    url = reverse("admin:patients_patientprofile_change", args=[world.olga.pk])
+    response = client.get(url)
+    assert response.status_code == 302
+    assert world.olga.display_name not in response.content.decode()
