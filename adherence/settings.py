@@ -333,3 +333,7 @@ FORM_RENDERER = "adherence.forms.FormRenderer"
 # --- Care teams -------------------------------------------------------------------
 # How long an emailed caregiver invitation stays usable.
 CARE_INVITATION_DAYS = env_int("CARE_INVITATION_DAYS", 7, minimum=1, maximum=30)
+
+# --- Doses ------------------------------------------------------------------------
+# Schedules are expanded into dose rows this many days ahead (decision 1).
+DOSE_HORIZON_DAYS = env_int("DOSE_HORIZON_DAYS", 7, minimum=2, maximum=60)

@@ -58,10 +58,16 @@ def user_mark_caregiver(*, user) -> None:
 
 @transaction.atomic
 def patient_profile_update(*, profile: PatientProfile, **changes) -> PatientProfile:
+    old_zone = PatientProfile.objects.values_list("time_zone", flat=True).get(pk=profile.pk)
     for field, value in changes.items():
         setattr(profile, field, value)
     profile.full_clean()
     profile.save()
+    if profile.time_zone != old_zone:
+        from reminders.services import doses_rebuild_for_patient
+
+        # Doses at 08:00 follow the patient to 08:00 in the new zone.
+        doses_rebuild_for_patient(patient=profile)
     return profile
 
 

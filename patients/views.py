@@ -230,13 +230,17 @@ def invitation_continue(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def caring(request: HttpRequest) -> HttpResponse:
-    """The caregiver's dashboard: every patient they are linked to, one query."""
-    links = (
+    """The caregiver's dashboard: every linked patient and how their day goes, in fixed queries."""
+    from reminders.selectors import today_summaries
+
+    links = list(
         access.care_links_held_by(request.user)
         .select_related("patient")
         .order_by("patient__display_name", "patient_id")
     )
-    return render(request, "patients/caring.html", {"links": links})
+    summaries = today_summaries([link.patient for link in links])
+    rows = [(link, summaries[link.patient_id]) for link in links]
+    return render(request, "patients/caring.html", {"links": links, "rows": rows})
 
 
 @login_required
@@ -256,9 +260,24 @@ def care_link_leave(request: HttpRequest, link_id: int) -> HttpResponse:
 @login_required
 @require_safe
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Today: every dose of the patient's local day, with one tap to confirm where allowed."""
+    from reminders import selectors
+
     patient_access = access.require(request.user, patient_id, Action.VIEW)
     patient = patient_access.patient
-    context = {"access": patient_access, "patient": patient, "local_now": patient.local_now()}
+    now = timezone.now()
+    medications = list(selectors.medications(patient))
+    context = {
+        "access": patient_access,
+        "patient": patient,
+        "local_now": patient.local_now(),
+        "rows": selectors.today(patient, now),
+        "as_needed": [
+            medication for medication in medications if medication.is_active and medication.is_as_needed
+        ],
+        "has_medications": bool(medications),
+        "can_confirm": patient_access.allows(Action.CONFIRM_DOSES),
+    }
     if patient_access.is_self:
         context["care_links"] = patient.care_links.active().order_by("invited_email")
     return render(request, "patients/patient_detail.html", context)

@@ -1,1 +1,199 @@
-"""Models arrive with the issue that builds this app."""
+"""Medications, their doses, and the record of what was taken.
+
+A MedicationReminder is the brief's MedicationReminder: a medication and its
+schedule (reminders/schedule.py, stored as JSON). Its schedule is expanded
+ahead of time into Dose rows (decision 1): one row per scheduled occurrence,
+so that "today", "due now", "missed" and adherence are indexed queries.
+A ConfirmationLog records each "taken", by whom and how; undoing keeps the
+row and marks it undone, so the history stays whole.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import timedelta
+from functools import cached_property
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from patients.models import PatientProfile, validate_time_zone
+from reminders.schedule import Schedule
+
+
+class MedicationReminder(models.Model):
+    class TimeZoneMode(models.TextChoices):
+        LOCAL = "local", "Follow my time zone when I travel"
+        HOME = "home", "Keep to my home time, at fixed intervals"
+
+    patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE, related_name="medications")
+    medication_name = models.CharField("medication", max_length=200)
+    dosage = models.CharField("dose", max_length=100, help_text="For example “1 tablet” or “500 mg”.")
+    instructions = models.CharField(
+        "instructions", max_length=300, blank=True, help_text="For example “with food”."
+    )
+    # Schedule.to_json(); the brief's "Array schedule", made explicit.
+    schedule = models.JSONField()
+    grace_minutes = models.PositiveIntegerField(
+        "minutes before a dose counts as missed",
+        default=60,
+        validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
+    )
+    is_active = models.BooleanField("active", default=True, help_text="Off pauses this medication.")
+    time_zone_mode = models.CharField(max_length=8, choices=TimeZoneMode.choices, default=TimeZoneMode.LOCAL)
+    # The zone a HOME-mode medication keeps to; set from the patient's zone when created.
+    home_time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    # Doses exist up to this instant (exclusive). The make-doses job picks
+    # the medications whose doses run out within the horizon, nothing else.
+    doses_until = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "medication"
+        ordering = ["medication_name", "pk"]
+        indexes = [
+            # reminders.services.doses_make_ahead: active medications whose doses run out soon.
+            models.Index(
+                fields=["doses_until"], condition=Q(is_active=True), name="reminder_doses_until_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.medication_name} {self.dosage}".strip()
+
+    @cached_property
+    def parsed_schedule(self) -> Schedule:
+        return Schedule.from_json(self.schedule)
+
+    @property
+    def schedule_summary(self) -> str:
+        from reminders.describe import describe_schedule
+
+        return describe_schedule(self.parsed_schedule)
+
+    @property
+    def is_as_needed(self) -> bool:
+        return bool(self.schedule.get("as_needed"))
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The zone doses are scheduled in: the patient's own, or home time for fixed intervals."""
+        if self.time_zone_mode == self.TimeZoneMode.HOME:
+            return zoneinfo.ZoneInfo(self.home_time_zone)
+        return self.patient.zone
+
+    @property
+    def grace(self) -> timedelta:
+        return timedelta(minutes=self.grace_minutes)
+
+
+class Dose(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        TAKEN = "taken", "Taken"
+        SKIPPED = "skipped", "Skipped"
+        MISSED = "missed", "Missed"
+
+    class SkipReason(models.TextChoices):
+        UNWELL = "unwell", "Felt unwell"
+        RAN_OUT = "ran_out", "Ran out"
+        DOCTOR = "doctor", "Doctor's advice"
+        AWAY = "away", "Away from my medicines"
+        OTHER = "other", "Other"
+
+    reminder = models.ForeignKey(MedicationReminder, on_delete=models.CASCADE, related_name="doses")
+    # Denormalised from reminder.patient: "today" and history are one indexed query per patient.
+    patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE, related_name="doses")
+    scheduled_at = models.DateTimeField()
+    window_ends_at = models.DateTimeField(help_text="After this the dose counts as missed.")
+    dosage = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    # A dose of an as-needed medication, made when it was taken.
+    as_needed = models.BooleanField(default=False)
+    taken_at = models.DateTimeField(null=True, blank=True, help_text="When it was taken, as the person said.")
+    skip_reason = models.CharField(max_length=8, choices=SkipReason.choices, blank=True)
+    skip_note = models.CharField(max_length=200, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was taken, skipped or missed."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["scheduled_at", "pk"]
+        constraints = [
+            # Making doses again is harmless: one row per medication and moment.
+            models.UniqueConstraint(
+                fields=["reminder", "scheduled_at"], name="dose_one_per_reminder_and_time"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "taken", "skipped", "missed"]), name="dose_status_known"
+            ),
+        ]
+        indexes = [
+            # Today, history, the caregiver dashboard: a patient's doses by time.
+            models.Index(fields=["patient", "scheduled_at"], name="dose_patient_time"),
+            # The missed-dose sweep: pending doses whose window has ended, and nothing else.
+            models.Index(
+                fields=["window_ends_at"], condition=Q(status="pending"), name="dose_pending_window_ends"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reminder} at {self.scheduled_at:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.status != self.Status.PENDING
+
+    @property
+    def taken_late(self) -> bool:
+        return (
+            self.status == self.Status.TAKEN
+            and self.taken_at is not None
+            and self.taken_at > self.window_ends_at
+        )
+
+
+class ConfirmationLog(models.Model):
+    """One "taken": the brief's ConfirmationLog (reminder, confirmedAt), plus the dose, who and how."""
+
+    class Method(models.TextChoices):
+        WEB = "web", "Web"
+        API = "api", "API"
+        LINK = "link", "Signed link"
+
+    class Role(models.TextChoices):
+        PATIENT = "patient", "The patient"
+        CAREGIVER = "caregiver", "A caregiver"
+
+    reminder = models.ForeignKey(MedicationReminder, on_delete=models.CASCADE, related_name="confirmations")
+    dose = models.ForeignKey(Dose, on_delete=models.CASCADE, related_name="confirmations")
+    confirmed_at = models.DateTimeField(help_text="When the dose was taken.")
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices)
+    method = models.CharField(max_length=4, choices=Method.choices)
+    late = models.BooleanField(default=False, help_text="Taken after the dose's window had ended.")
+    undone_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-confirmed_at", "-pk"]
+        constraints = [
+            # Two taps, or two requests at once: one confirmation per dose.
+            models.UniqueConstraint(
+                fields=["dose"],
+                condition=Q(undone_at__isnull=True),
+                name="confirmation_one_standing_per_dose",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reminder} taken {self.confirmed_at:%Y-%m-%d %H:%M} UTC"

@@ -80,6 +80,19 @@ class World:
         self.otto_link = CareLinkFactory(patient=self.olga, caregiver=UserFactory(email="otto@example.org"))
         self.sam = UserFactory(email="sam@example.org", is_staff=True, is_superuser=True)
 
+        from reminders.tests.factories import AsNeededFactory, DoseFactory, MedicationFactory
+
+        self.medication = MedicationFactory(patient=self.ann, medication_name="Zestoril")
+        self.as_needed = AsNeededFactory(patient=self.ann, medication_name="Zestoril drops")
+        self.dose = DoseFactory(reminder=self.medication)
+        self.taken_dose = DoseFactory(
+            reminder=self.medication,
+            scheduled_at=timezone.now() - timedelta(minutes=10),
+            status="taken",
+            taken_at=timezone.now(),
+            resolved_at=timezone.now(),
+        )
+
     def user(self, role: str):
         return {
             "anonymous": None,
@@ -241,6 +254,179 @@ MATRIX = [
         everyone(REFUSED, anonymous=ASK_TO_SIGN_IN, caregiver_invited=DONE),
         data={"answer": "accept"},
         done=lambda world: _status(world.pia_invitation) == CareLink.Status.ACTIVE,
+    ),
+]
+
+
+def _medication_url(name: str) -> Callable[[World], str]:
+    return lambda world: reverse(name, args=[world.ann.pk, world.medication.pk])
+
+
+def _dose_url(name: str, dose: str = "dose") -> Callable[[World], str]:
+    return lambda world: reverse(name, args=[world.ann.pk, getattr(world, dose).pk])
+
+
+def _medicine(world: World) -> str:
+    return world.medication.medication_name
+
+
+def _dose_status(world: World, dose: str = "dose") -> str:
+    from reminders.models import Dose
+
+    return Dose.objects.get(pk=getattr(world, dose).pk).status
+
+
+VIEWERS = everyone(
+    NOT_FOUND,
+    anonymous=LOGIN,
+    patient=SHOWN,
+    caregiver_view=SHOWN,
+    caregiver_confirm=SHOWN,
+    caregiver_alerts=SHOWN,
+)
+CONFIRMERS = everyone(NOT_FOUND, anonymous=LOGIN, patient=DONE, caregiver_confirm=DONE)
+POST_ONLY = everyone(NOT_ALLOWED, anonymous=LOGIN)
+
+MATRIX += [
+    Case(
+        "reminders:medications",
+        "GET",
+        lambda w: reverse("reminders:medications", args=[w.ann.pk]),
+        _medicine,
+        VIEWERS,
+    ),
+    Case(
+        "reminders:medication_new",
+        "GET",
+        lambda w: reverse("reminders:medication_new", args=[w.ann.pk]),
+        lambda w: "Count a dose as missed after",
+        ONLY_THE_PATIENT,
+    ),
+    Case(
+        "reminders:medication_new",
+        "POST",
+        lambda w: reverse("reminders:medication_new", args=[w.ann.pk]),
+        lambda w: "Count a dose as missed after",
+        ONLY_THE_PATIENT_ACTS,
+        data={
+            "medication_name": "Newpill",
+            "dosage": "1 tablet",
+            "kind": "scheduled",
+            "repeat": "daily",
+            "time_1": "09:00",
+            "start_date": "2026-01-01",
+            "end": "none",
+            "grace_minutes": "60",
+            "time_zone_mode": "local",
+        },
+        done=lambda w: w.ann.medications.filter(medication_name="Newpill").exists(),
+    ),
+    Case(
+        "reminders:medication_edit",
+        "GET",
+        _medication_url("reminders:medication_edit"),
+        _medicine,
+        ONLY_THE_PATIENT,
+    ),
+    Case(
+        "reminders:medication_edit",
+        "POST",
+        _medication_url("reminders:medication_edit"),
+        _medicine,
+        ONLY_THE_PATIENT_ACTS,
+        data={
+            "medication_name": "Renamed",
+            "dosage": "1 tablet",
+            "kind": "scheduled",
+            "repeat": "daily",
+            "time_1": "09:00",
+            "start_date": "2026-01-01",
+            "end": "none",
+            "grace_minutes": "60",
+            "time_zone_mode": "local",
+        },
+        done=lambda w: w.ann.medications.filter(medication_name="Renamed").exists(),
+    ),
+    Case(
+        "reminders:medication_pause",
+        "GET",
+        _medication_url("reminders:medication_pause"),
+        _medicine,
+        POST_ONLY,
+    ),
+    Case(
+        "reminders:medication_pause",
+        "POST",
+        _medication_url("reminders:medication_pause"),
+        _medicine,
+        ONLY_THE_PATIENT_ACTS,
+        done=lambda w: not w.ann.medications.get(pk=w.medication.pk).is_active,
+    ),
+    Case(
+        "reminders:medication_take",
+        "GET",
+        lambda w: reverse("reminders:medication_take", args=[w.ann.pk, w.as_needed.pk]),
+        _medicine,
+        POST_ONLY,
+    ),
+    Case(
+        "reminders:medication_take",
+        "POST",
+        lambda w: reverse("reminders:medication_take", args=[w.ann.pk, w.as_needed.pk]),
+        _medicine,
+        CONFIRMERS,
+        done=lambda w: w.as_needed.doses.filter(status="taken").exists(),
+    ),
+    Case("reminders:dose_taken", "GET", _dose_url("reminders:dose_taken"), _medicine, POST_ONLY),
+    Case(
+        "reminders:dose_taken",
+        "POST",
+        _dose_url("reminders:dose_taken"),
+        _medicine,
+        CONFIRMERS,
+        done=lambda w: _dose_status(w) == "taken",
+    ),
+    Case(
+        "reminders:dose_skip",
+        "GET",
+        _dose_url("reminders:dose_skip"),
+        _medicine,
+        everyone(NOT_FOUND, anonymous=LOGIN, patient=SHOWN, caregiver_confirm=SHOWN),
+    ),
+    Case(
+        "reminders:dose_skip",
+        "POST",
+        _dose_url("reminders:dose_skip"),
+        _medicine,
+        CONFIRMERS,
+        data={"reason": "unwell"},
+        done=lambda w: _dose_status(w) == "skipped",
+    ),
+    Case("reminders:dose_undo", "GET", _dose_url("reminders:dose_undo", "taken_dose"), _medicine, POST_ONLY),
+    Case(
+        "reminders:dose_undo",
+        "POST",
+        _dose_url("reminders:dose_undo", "taken_dose"),
+        _medicine,
+        CONFIRMERS,
+        done=lambda w: _dose_status(w, "taken_dose") == "pending",
+    ),
+    Case(
+        "reminders:history",
+        "GET",
+        lambda w: reverse("reminders:history", args=[w.ann.pk]),
+        _medicine,
+        VIEWERS,
+    ),
+    Case(
+        "reminders:history_day",
+        "GET",
+        lambda w: reverse(
+            "reminders:history_day",
+            args=[w.ann.pk, w.dose.scheduled_at.astimezone(w.ann.zone).date().isoformat()],
+        ),
+        _medicine,
+        VIEWERS,
     ),
 ]
 

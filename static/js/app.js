@@ -95,30 +95,33 @@
     });
   }
 
-  // On the welcome page the patient's questions show only for a patient.
-  // Without this script they all show, and the server asks what it needs.
-  function showFieldsForRole() {
-    var groups = document.querySelectorAll("[data-shown-for-roles]");
-    var radios = document.querySelectorAll('input[type="radio"][name="role"]');
-    if (!groups.length || !radios.length) {
-      return;
-    }
-    function update() {
-      var checked = document.querySelector('input[type="radio"][name="role"]:checked');
-      groups.forEach(function (group) {
-        var roles = group.dataset.shownForRoles.split(" ");
-        group.hidden = !!checked && roles.indexOf(checked.value) === -1;
+  // A group marked data-shown-when="kind=scheduled tapering" shows only
+  // while the radio button named "kind" has one of those values (the
+  // patient's questions at onboarding, the parts of the medication form).
+  // Without this script every group shows, and the server asks what it needs.
+  function showGroupsForChoices() {
+    document.querySelectorAll("[data-shown-when]").forEach(function (group) {
+      var rule = group.dataset.shownWhen.split("=");
+      var name = rule[0];
+      var values = rule[1].split(" ");
+      var radios = document.querySelectorAll('input[type="radio"][name="' + name + '"]');
+      if (!radios.length) {
+        return;
+      }
+      function update() {
+        var checked = document.querySelector('input[type="radio"][name="' + name + '"]:checked');
+        group.hidden = !!checked && values.indexOf(checked.value) === -1;
+      }
+      radios.forEach(function (radio) {
+        radio.addEventListener("change", update);
       });
-    }
-    radios.forEach(function (radio) {
-      radio.addEventListener("change", update);
+      update();
     });
-    update();
   }
 
   setUpIdleLogoff();
   proposeBrowserTimeZone();
-  showFieldsForRole();
+  showGroupsForChoices();
   setUpMenus();
   labelStackedTables(document);
   document.addEventListener("htmx:load", function (event) {

@@ -1,0 +1,300 @@
+"""Use cases that change medications and doses, each in one transaction.
+
+Access is decided before these are called (patients/access.py); they keep the
+rules of the domain: doses are made ahead idempotently, past doses never
+change, a dose is confirmed once, undo has a short window.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from patients.models import PatientProfile
+from reminders.models import ConfirmationLog, Dose, MedicationReminder
+from reminders.schedule import Schedule, occurrences
+
+UNDO_WINDOW = datetime.timedelta(minutes=10)
+# How far before its time a scheduled dose may be recorded as taken.
+EARLIEST_BEFORE_SCHEDULE = datetime.timedelta(hours=12)
+# A second "take a dose now" of an as-needed medication this soon is the same tap.
+AS_NEEDED_REPEAT_TAP = datetime.timedelta(minutes=1)
+# doses_until for a schedule that has no more doses: the make-doses job skips it.
+NO_MORE_DOSES = datetime.datetime(9999, 1, 1, tzinfo=datetime.UTC)
+
+
+class DoseError(Exception):
+    """What the person asked cannot be done; the message says why, for them."""
+
+
+@dataclass(frozen=True)
+class OverMaximum(DoseError):
+    """An as-needed dose over the medication's maximum: the person must say "take anyway"."""
+
+    count: int
+    hours: int
+    taken: int
+
+    def __str__(self) -> str:
+        return (
+            f"You have taken {self.taken} dose{'s' if self.taken != 1 else ''} "
+            f"in the last {self.hours} hours; "
+            f"the most for this medication is {self.count}."
+        )
+
+
+def horizon() -> datetime.timedelta:
+    return datetime.timedelta(days=settings.DOSE_HORIZON_DAYS)
+
+
+# --- Medications -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def medication_create(*, patient: PatientProfile, schedule: Schedule, **fields) -> MedicationReminder:
+    reminder = MedicationReminder(
+        patient=patient, schedule=schedule.to_json(), home_time_zone=patient.time_zone
+    )
+    for name, value in fields.items():
+        setattr(reminder, name, value)
+    reminder.full_clean()
+    reminder.save()
+    doses_rebuild(reminder=reminder)
+    return reminder
+
+
+@transaction.atomic
+def medication_update(*, reminder: MedicationReminder, schedule: Schedule, **fields) -> MedicationReminder:
+    reminder.schedule = schedule.to_json()
+    reminder.__dict__.pop("parsed_schedule", None)
+    for name, value in fields.items():
+        setattr(reminder, name, value)
+    reminder.full_clean()
+    reminder.save()
+    doses_rebuild(reminder=reminder)
+    return reminder
+
+
+@transaction.atomic
+def medication_set_active(*, reminder: MedicationReminder, active: bool) -> MedicationReminder:
+    """Pause (future doses are removed) or resume (doses from now on are made again)."""
+    reminder.is_active = active
+    reminder.save(update_fields=["is_active", "updated_at"])
+    doses_rebuild(reminder=reminder)
+    return reminder
+
+
+# --- Making doses ahead -------------------------------------------------------------------------
+
+
+def doses_extend(*, reminder: MedicationReminder, until: datetime.datetime, now: datetime.datetime) -> int:
+    """Make the doses from where they stop (or now) up to `until`. Idempotent; returns how many are new."""
+    start = max(reminder.doses_until or now, now)
+    if not reminder.is_active or reminder.is_as_needed or start >= until:
+        return 0
+    schedule = reminder.parsed_schedule
+    doses = [
+        Dose(
+            reminder=reminder,
+            patient_id=reminder.patient_id,
+            scheduled_at=occurrence.at,
+            window_ends_at=occurrence.at + reminder.grace,
+            dosage=occurrence.dosage or reminder.dosage,
+        )
+        for occurrence in occurrences(schedule, reminder.zone, start, until)
+    ]
+    Dose.objects.bulk_create(doses, ignore_conflicts=True)
+    reminder.doses_until = NO_MORE_DOSES if _schedule_over(schedule, reminder, until) else until
+    MedicationReminder.objects.filter(pk=reminder.pk).update(doses_until=reminder.doses_until)
+    return len(doses)
+
+
+def _schedule_over(schedule: Schedule, reminder: MedicationReminder, until: datetime.datetime) -> bool:
+    """Whether no dose can come after `until` (the last day has passed there)."""
+    last_day = schedule.last_day
+    if last_day is None:
+        return False
+    return until.astimezone(reminder.zone).date() > last_day
+
+
+@transaction.atomic
+def doses_rebuild(*, reminder: MedicationReminder, now: datetime.datetime | None = None) -> int:
+    """After a change to the schedule, the zone or the pause: future pending doses are made again.
+
+    Doses already due, taken, skipped or missed never change.
+    """
+    now = now or timezone.now()
+    reminder.doses.filter(status=Dose.Status.PENDING, scheduled_at__gt=now).delete()
+    reminder.doses_until = now
+    return doses_extend(reminder=reminder, until=now + horizon(), now=now)
+
+
+def doses_rebuild_for_patient(*, patient: PatientProfile, now: datetime.datetime | None = None) -> None:
+    """The patient's time zone changed: medications that follow it are rescheduled."""
+    for reminder in patient.medications.filter(
+        is_active=True, time_zone_mode=MedicationReminder.TimeZoneMode.LOCAL
+    ):
+        reminder.patient = patient
+        doses_rebuild(reminder=reminder, now=now)
+
+
+def doses_make_ahead(*, now: datetime.datetime | None = None) -> int:
+    """The periodic job: top up every active medication whose doses run out within the horizon.
+
+    Reads only those medications (an index on doses_until), so its cost follows
+    what needs new doses, not how many doses exist.
+    """
+    now = now or timezone.now()
+    until = now + horizon()
+    due = MedicationReminder.objects.filter(is_active=True, doses_until__lt=until).select_related("patient")
+    made = 0
+    for reminder in due.iterator(chunk_size=500):
+        with transaction.atomic():
+            made += doses_extend(reminder=reminder, until=until, now=now)
+    return made
+
+
+# --- Confirming, skipping, undoing ---------------------------------------------------------------
+
+
+def _role(dose: Dose, user) -> str:
+    return ConfirmationLog.Role.PATIENT if dose.patient.user_id == user.pk else ConfirmationLog.Role.CAREGIVER
+
+
+def dose_confirm(
+    *,
+    dose: Dose,
+    by,
+    method: str,
+    taken_at: datetime.datetime | None = None,
+    now: datetime.datetime | None = None,
+) -> ConfirmationLog:
+    """Mark the dose taken and log it. A second tap, or a second request at once, gets the same log."""
+    now = now or timezone.now()
+    taken_at = taken_at or now
+    if taken_at > now + datetime.timedelta(minutes=1):
+        raise DoseError("That time is still to come. Give the time you took it.")
+    if taken_at < dose.scheduled_at - EARLIEST_BEFORE_SCHEDULE:
+        raise DoseError("That is more than 12 hours before this dose was due. Check the time.")
+    with transaction.atomic():
+        won = Dose.objects.filter(pk=dose.pk, status__in=[Dose.Status.PENDING, Dose.Status.MISSED]).update(
+            status=Dose.Status.TAKEN,
+            taken_at=taken_at,
+            resolved_at=now,
+            skip_reason="",
+            skip_note="",
+            updated_at=now,
+        )
+        if not won:
+            standing = ConfirmationLog.objects.filter(dose=dose, undone_at__isnull=True).first()
+            if standing is not None:
+                return standing
+            raise DoseError("This dose was skipped. Undo the skip first.")
+        log = ConfirmationLog.objects.create(
+            reminder_id=dose.reminder_id,
+            dose=dose,
+            confirmed_at=taken_at,
+            confirmed_by=by,
+            role=_role(dose, by),
+            method=method,
+            late=taken_at > dose.window_ends_at,
+        )
+    dose.refresh_from_db()
+    return log
+
+
+@transaction.atomic
+def dose_skip(*, dose: Dose, by, reason: str, note: str = "", now: datetime.datetime | None = None) -> Dose:
+    now = now or timezone.now()
+    if reason not in Dose.SkipReason.values:
+        raise DoseError("Choose why you are skipping this dose.")
+    if reason == Dose.SkipReason.OTHER and not note.strip():
+        raise DoseError("Say in a few words why you are skipping this dose.")
+    won = Dose.objects.filter(pk=dose.pk, status__in=[Dose.Status.PENDING, Dose.Status.MISSED]).update(
+        status=Dose.Status.SKIPPED,
+        skip_reason=reason,
+        skip_note=note.strip(),
+        resolved_at=now,
+        updated_at=now,
+    )
+    dose.refresh_from_db()
+    if not won and dose.status != Dose.Status.SKIPPED:
+        raise DoseError("This dose was already recorded as taken. Undo that first.")
+    return dose
+
+
+@transaction.atomic
+def dose_undo(*, dose: Dose, by, now: datetime.datetime | None = None) -> Dose | None:
+    """Take back a "taken" or "skip" within UNDO_WINDOW. An as-needed dose is removed altogether.
+
+    Returns the dose as it is now, or None when it was an as-needed dose that is gone.
+    """
+    now = now or timezone.now()
+    dose = Dose.objects.select_for_update().get(pk=dose.pk)
+    if dose.status not in (Dose.Status.TAKEN, Dose.Status.SKIPPED):
+        raise DoseError("There is nothing to undo for this dose.")
+    if dose.resolved_at is None or now - dose.resolved_at > UNDO_WINDOW:
+        raise DoseError("It is too late to undo: that was more than 10 minutes ago.")
+    ConfirmationLog.objects.filter(dose=dose, undone_at__isnull=True).update(undone_at=now, updated_at=now)
+    if dose.as_needed:
+        dose.delete()
+        return None
+    dose.status = Dose.Status.PENDING if now < dose.window_ends_at else Dose.Status.MISSED
+    dose.taken_at = None
+    dose.skip_reason = ""
+    dose.skip_note = ""
+    dose.resolved_at = None if dose.status == Dose.Status.PENDING else now
+    dose.save()
+    return dose
+
+
+def as_needed_take(
+    *,
+    reminder: MedicationReminder,
+    by,
+    method: str,
+    taken_at: datetime.datetime | None = None,
+    over_maximum_ok: bool = False,
+    now: datetime.datetime | None = None,
+) -> ConfirmationLog:
+    """Record a dose of an as-needed medication. Over the maximum, only when the person says so."""
+    now = now or timezone.now()
+    taken_at = taken_at or now
+    if taken_at > now + datetime.timedelta(minutes=1):
+        raise DoseError("That time is still to come. Give the time you took it.")
+    with transaction.atomic():
+        # One medication's as-needed doses are counted and added one at a time.
+        MedicationReminder.objects.select_for_update().get(pk=reminder.pk)
+        recent = Dose.objects.filter(reminder=reminder, as_needed=True, status=Dose.Status.TAKEN)
+        just_now = recent.filter(resolved_at__gte=now - AS_NEEDED_REPEAT_TAP).first()
+        if just_now is not None:
+            return ConfirmationLog.objects.get(dose=just_now, undone_at__isnull=True)
+        maximum = reminder.parsed_schedule.max_per_period
+        if maximum is not None and not over_maximum_ok:
+            taken = recent.filter(taken_at__gt=taken_at - datetime.timedelta(hours=maximum.hours)).count()
+            if taken >= maximum.count:
+                raise OverMaximum(count=maximum.count, hours=maximum.hours, taken=taken)
+        dose = Dose.objects.create(
+            reminder=reminder,
+            patient_id=reminder.patient_id,
+            scheduled_at=taken_at,
+            window_ends_at=taken_at,
+            dosage=reminder.dosage,
+            status=Dose.Status.TAKEN,
+            as_needed=True,
+            taken_at=taken_at,
+            resolved_at=now,
+        )
+        dose.patient = reminder.patient
+        return ConfirmationLog.objects.create(
+            reminder=reminder,
+            dose=dose,
+            confirmed_at=taken_at,
+            confirmed_by=by,
+            role=_role(dose, by),
+            method=method,
+        )

@@ -1,0 +1,322 @@
+"""Medications, today's doses and history, for the patient and the caregivers their links allow.
+
+Every view starts with patients.access.require(): who may see or act for this
+patient is decided there, and nothing here repeats it.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from patients import access
+from patients.access import Action, PatientAccess
+from reminders import selectors, services
+from reminders.forms import MedicationForm, SkipForm, TakenAtForm
+from reminders.models import ConfirmationLog, Dose, MedicationReminder
+
+
+def _medication(patient_access: PatientAccess, medication_id: int) -> MedicationReminder:
+    return get_object_or_404(patient_access.patient.medications, pk=medication_id)
+
+
+def _dose(patient_access: PatientAccess, dose_id: int) -> Dose:
+    dose = get_object_or_404(
+        Dose.objects.select_related("reminder"), pk=dose_id, patient=patient_access.patient
+    )
+    dose.patient = patient_access.patient
+    return dose
+
+
+def _back(request: HttpRequest, patient_access: PatientAccess) -> HttpResponse:
+    """Back to the page the action came from (today or a history day), never off-site."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("patients:detail", args=[patient_access.patient.pk])
+    return redirect(target or reverse("patients:detail", args=[patient_access.patient.pk]))
+
+
+# --- Medications -----------------------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def medication_list(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient_access = access.require(request.user, patient_id, Action.VIEW)
+    return render(
+        request,
+        "reminders/medication_list.html",
+        {
+            "access": patient_access,
+            "patient": patient_access.patient,
+            "medications": selectors.medications(patient_access.patient),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def medication_new(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient_access = access.require(request.user, patient_id, Action.MANAGE)
+    patient = patient_access.patient
+    form = MedicationForm(request.POST or None, today=patient.local_now().date())
+    if request.method == "POST" and form.is_valid():
+        reminder = services.medication_create(
+            patient=patient, schedule=form.schedule(), **form.reminder_fields()
+        )
+        messages.success(request, f"{reminder.medication_name} is added.")
+        return redirect("patients:detail", patient.pk)
+    return render(
+        request,
+        "reminders/medication_form.html",
+        {"form": form, "patient": patient, "access": patient_access},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def medication_edit(request: HttpRequest, patient_id: int, medication_id: int) -> HttpResponse:
+    patient_access = access.require(request.user, patient_id, Action.MANAGE)
+    reminder = _medication(patient_access, medication_id)
+    form = MedicationForm(request.POST or None, initial=MedicationForm.initial_for(reminder))
+    if request.method == "POST" and form.is_valid():
+        services.medication_update(reminder=reminder, schedule=form.schedule(), **form.reminder_fields())
+        messages.success(
+            request, f"{reminder.medication_name} is saved. Doses from now on follow the new schedule."
+        )
+        return redirect("reminders:medications", patient_access.patient.pk)
+    return render(
+        request,
+        "reminders/medication_form.html",
+        {"form": form, "patient": patient_access.patient, "access": patient_access, "reminder": reminder},
+    )
+
+
+@login_required
+@require_POST
+def medication_pause(request: HttpRequest, patient_id: int, medication_id: int) -> HttpResponse:
+    patient_access = access.require(request.user, patient_id, Action.MANAGE)
+    reminder = _medication(patient_access, medication_id)
+    services.medication_set_active(reminder=reminder, active=not reminder.is_active)
+    if reminder.is_active:
+        messages.success(request, f"{reminder.medication_name} is on again.")
+    else:
+        messages.success(request, f"{reminder.medication_name} is paused: no doses until you resume it.")
+    return redirect("reminders:medications", patient_access.patient.pk)
+
+
+@login_required
+@require_POST
+def medication_take(request: HttpRequest, patient_id: int, medication_id: int) -> HttpResponse:
+    """ "Take a dose now" for an as-needed medication; over its maximum, ask first."""
+    patient_access = access.require(request.user, patient_id, Action.CONFIRM_DOSES)
+    reminder = _medication(patient_access, medication_id)
+    if not reminder.is_as_needed:
+        messages.error(request, f"{reminder.medication_name} has set times: confirm one of today's doses.")
+        return _back(request, patient_access)
+    try:
+        services.as_needed_take(
+            reminder=reminder,
+            by=request.user,
+            method=ConfirmationLog.Method.WEB,
+            over_maximum_ok=request.POST.get("over_maximum_ok") == "1",
+        )
+    except services.OverMaximum as warning:
+        return render(
+            request,
+            "reminders/over_maximum.html",
+            {"reminder": reminder, "warning": warning, "patient": patient_access.patient},
+        )
+    messages.success(request, f"A dose of {reminder.medication_name} is recorded.")
+    return _back(request, patient_access)
+
+
+# --- Doses -----------------------------------------------------------------------------------------
+
+
+def _dose_response(request: HttpRequest, patient_access: PatientAccess, dose: Dose | None, error: str = ""):
+    """The updated row for htmx; otherwise back to the page, with the outcome as a message."""
+    if request.htmx and dose is not None:
+        dose = selectors.doses_with_details().get(pk=dose.pk)
+        row = selectors.dose_row(dose, timezone.now(), patient_access.patient.zone)
+        return render(
+            request,
+            "reminders/_dose_row.html",
+            {
+                "row": row,
+                "access": patient_access,
+                "patient": patient_access.patient,
+                "error": error,
+                "next": request.POST.get("next", ""),
+                "can_confirm": True,
+            },
+        )
+    if error:
+        messages.error(request, error)
+    return _back(request, patient_access)
+
+
+@login_required
+@require_POST
+def dose_taken(request: HttpRequest, patient_id: int, dose_id: int) -> HttpResponse:
+    patient_access = access.require(request.user, patient_id, Action.CONFIRM_DOSES)
+    dose = _dose(patient_access, dose_id)
+    form = TakenAtForm(request.POST)
+    taken_at = None
+    if form.is_valid() and form.cleaned_data.get("taken_at"):
+        # A time today, in the patient's zone; yesterday's if that is still to come (just after midnight).
+        zone = patient_access.patient.zone
+        local_now = timezone.now().astimezone(zone)
+        taken_at = datetime.datetime.combine(local_now.date(), form.cleaned_data["taken_at"], tzinfo=zone)
+        if taken_at > local_now + datetime.timedelta(minutes=1):
+            taken_at -= datetime.timedelta(days=1)
+    elif not form.is_valid():
+        return _dose_response(
+            request, patient_access, dose, error="Give the time as hours and minutes, like 08:15."
+        )
+    try:
+        services.dose_confirm(
+            dose=dose, by=request.user, method=ConfirmationLog.Method.WEB, taken_at=taken_at
+        )
+    except services.DoseError as error:
+        return _dose_response(request, patient_access, dose, error=str(error))
+    if not request.htmx:
+        messages.success(request, f"{dose.reminder.medication_name}: taken.")
+    return _dose_response(request, patient_access, dose)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def dose_skip(request: HttpRequest, patient_id: int, dose_id: int) -> HttpResponse:
+    patient_access = access.require(request.user, patient_id, Action.CONFIRM_DOSES)
+    dose = _dose(patient_access, dose_id)
+    form = SkipForm(request.POST or None)
+    if request.method == "POST":
+        if not form.is_valid():
+            if request.htmx:
+                error = " ".join(message for errors in form.errors.values() for message in errors)
+                return _dose_response(request, patient_access, dose, error=error)
+            return render(
+                request,
+                "reminders/dose_skip.html",
+                {"form": form, "dose": dose, "access": patient_access, "patient": patient_access.patient},
+                status=200,
+            )
+        try:
+            services.dose_skip(dose=dose, by=request.user, **form.cleaned_data)
+        except services.DoseError as error:
+            return _dose_response(request, patient_access, dose, error=str(error))
+        if not request.htmx:
+            messages.success(request, f"{dose.reminder.medication_name}: skipped.")
+        return _dose_response(request, patient_access, dose)
+    return render(
+        request,
+        "reminders/dose_skip.html",
+        {"form": form, "dose": dose, "access": patient_access, "patient": patient_access.patient},
+    )
+
+
+@login_required
+@require_POST
+def dose_undo(request: HttpRequest, patient_id: int, dose_id: int) -> HttpResponse:
+    patient_access = access.require(request.user, patient_id, Action.CONFIRM_DOSES)
+    dose = _dose(patient_access, dose_id)
+    try:
+        remaining = services.dose_undo(dose=dose, by=request.user)
+    except services.DoseError as error:
+        return _dose_response(request, patient_access, dose, error=str(error))
+    if remaining is None:
+        messages.success(request, f"The dose of {dose.reminder.medication_name} is removed.")
+        response = HttpResponse("")
+        if request.htmx:
+            return response
+        return _back(request, patient_access)
+    if not request.htmx:
+        messages.success(request, f"{dose.reminder.medication_name}: undone.")
+    return _dose_response(request, patient_access, remaining)
+
+
+# --- History ---------------------------------------------------------------------------------------
+
+
+def _month(request: HttpRequest, today: datetime.date) -> tuple[int, int]:
+    try:
+        year, month = (int(part) for part in request.GET.get("month", "").split("-"))
+        datetime.date(year, month, 1)
+    except (TypeError, ValueError):
+        return today.year, today.month
+    return year, month
+
+
+def _medication_filter(request: HttpRequest, patient_access: PatientAccess) -> MedicationReminder | None:
+    raw = request.GET.get("medication", "")
+    if not raw.isdigit():
+        return None
+    return patient_access.patient.medications.filter(pk=int(raw)).first()
+
+
+@login_required
+@require_safe
+def history(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient_access = access.require(request.user, patient_id, Action.VIEW)
+    patient = patient_access.patient
+    today = patient.local_now().date()
+    year, month = _month(request, today)
+    medication = _medication_filter(request, patient_access)
+    weeks = selectors.month_calendar(
+        patient, year, month, medication_id=medication.pk if medication else None
+    )
+    first = datetime.date(year, month, 1)
+    previous = (first - datetime.timedelta(days=1)).replace(day=1)
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    return render(
+        request,
+        "reminders/history.html",
+        {
+            "access": patient_access,
+            "patient": patient,
+            "weeks": weeks,
+            "month": first,
+            "previous": previous,
+            "following": following if following <= today.replace(day=1) else None,
+            "today": today,
+            "medication": medication,
+            "medications": selectors.medications(patient),
+        },
+    )
+
+
+@login_required
+@require_safe
+def history_day(request: HttpRequest, patient_id: int, day: str) -> HttpResponse:
+    patient_access = access.require(request.user, patient_id, Action.VIEW)
+    try:
+        date = datetime.date.fromisoformat(day)
+    except ValueError:
+        from django.http import Http404
+
+        raise Http404("No such day.") from None
+    medication = _medication_filter(request, patient_access)
+    rows = selectors.day_doses(
+        patient_access.patient, date, medication_id=medication.pk if medication else None
+    )
+    return render(
+        request,
+        "reminders/history_day.html",
+        {
+            "access": patient_access,
+            "patient": patient_access.patient,
+            "day": date,
+            "rows": rows,
+            "medication": medication,
+            "can_confirm": patient_access.allows(Action.CONFIRM_DOSES),
+        },
+    )
