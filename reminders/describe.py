@@ -31,7 +31,8 @@ def describe_schedule(schedule: Schedule) -> str:
             maximum = schedule.max_per_period
             text += f", at most {maximum.count} in {maximum.hours} hours"
     elif len(schedule.steps) == 1:
-        text = _step(schedule.steps[0]).capitalize()
+        step = _step(schedule.steps[0])
+        text = step[:1].upper() + step[1:]
     else:
         parts = [
             f"{step.dosage}" + (f" for {step.days} days" if step.days else "") + f" ({_step(step)})"

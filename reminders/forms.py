@@ -126,6 +126,18 @@ class MedicationForm(forms.Form):
             (self[f"step_{step}_dosage"], self[f"step_{step}_days"]) for step in range(1, TAPER_STEPS + 1)
         ]
 
+    @staticmethod
+    def can_show(schedule: Schedule) -> bool:
+        """Whether this form can hold the whole schedule (one set by FHIR or the admin may say more)."""
+        if schedule.count or schedule.as_needed:
+            return not schedule.count
+        first = schedule.steps[0]
+        return (
+            len(first.times) <= TIME_SLOTS
+            and len(schedule.steps) <= TAPER_STEPS
+            and all(step.times == first.times and step.repeat == first.repeat for step in schedule.steps)
+        )
+
     @classmethod
     def initial_for(cls, reminder: MedicationReminder) -> dict:
         """The form's fields for an existing medication."""

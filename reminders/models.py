@@ -23,6 +23,19 @@ from patients.models import PatientProfile, validate_time_zone
 from reminders.schedule import Schedule
 
 
+class MedicationReminderQuerySet(models.QuerySet):
+    def with_is_confirmed(self, now=None) -> MedicationReminderQuerySet:
+        """Annotate the brief's isConfirmed: whether the latest dose already due was taken (one subquery)."""
+        from django.utils import timezone
+
+        latest_due = (
+            Dose.objects.filter(reminder=models.OuterRef("pk"), scheduled_at__lte=now or timezone.now())
+            .order_by("-scheduled_at")
+            .values("status")[:1]
+        )
+        return self.annotate(latest_due_status=models.Subquery(latest_due))
+
+
 class MedicationReminder(models.Model):
     class TimeZoneMode(models.TextChoices):
         LOCAL = "local", "Follow my time zone when I travel"
@@ -51,6 +64,8 @@ class MedicationReminder(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = MedicationReminderQuerySet.as_manager()
+
     class Meta:
         verbose_name = "medication"
         ordering = ["medication_name", "pk"]
@@ -67,6 +82,25 @@ class MedicationReminder(models.Model):
     @cached_property
     def parsed_schedule(self) -> Schedule:
         return Schedule.from_json(self.schedule)
+
+    @property
+    def is_confirmed(self) -> bool:
+        """The brief's isConfirmed: the latest dose already due was taken.
+
+        Uses the `with_is_confirmed()` annotation when present, else one query.
+        """
+        if hasattr(self, "latest_due_status"):
+            status = self.latest_due_status
+        else:
+            from django.utils import timezone
+
+            status = (
+                self.doses.filter(scheduled_at__lte=timezone.now())
+                .order_by("-scheduled_at")
+                .values_list("status", flat=True)
+                .first()
+            )
+        return status == Dose.Status.TAKEN
 
     @property
     def schedule_summary(self) -> str:
@@ -172,7 +206,8 @@ class ConfirmationLog(models.Model):
         CAREGIVER = "caregiver", "A caregiver"
 
     reminder = models.ForeignKey(MedicationReminder, on_delete=models.CASCADE, related_name="confirmations")
-    dose = models.ForeignKey(Dose, on_delete=models.CASCADE, related_name="confirmations")
+    # SET_NULL: the record of a confirmation outlives an as-needed dose that was undone.
+    dose = models.ForeignKey(Dose, on_delete=models.SET_NULL, null=True, related_name="confirmations")
     confirmed_at = models.DateTimeField(help_text="When the dose was taken.")
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

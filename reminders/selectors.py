@@ -7,7 +7,7 @@ import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import Max, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from patients.models import PatientProfile
@@ -39,6 +39,7 @@ class DoseRow:
     label: str
     confirmed_by_caregiver: str = ""
     can_undo: bool = False
+    can_take: bool = False
 
     @property
     def actionable(self) -> bool:
@@ -71,6 +72,10 @@ def dose_row(dose: Dose, now: datetime.datetime, zone) -> DoseRow:
         and confirmations[0].confirmed_by
     ):
         row.confirmed_by_caregiver = confirmations[0].confirmed_by.email
+    from reminders.services import EARLIEST_BEFORE_SCHEDULE
+
+    # "Taken" is offered once it can be accepted: from 12 hours before the dose.
+    row.can_take = row.actionable and now >= dose.scheduled_at - EARLIEST_BEFORE_SCHEDULE
     row.can_undo = (
         status in (Dose.Status.TAKEN, Dose.Status.SKIPPED)
         and dose.resolved_at is not None
@@ -89,7 +94,7 @@ def today(patient: PatientProfile, now: datetime.datetime | None = None) -> list
 
 
 def medications(patient: PatientProfile) -> QuerySet[MedicationReminder]:
-    return patient.medications.order_by("-is_active", "medication_name", "pk")
+    return patient.medications.with_is_confirmed().order_by("-is_active", "medication_name", "pk")
 
 
 # --- History ------------------------------------------------------------------------------------
@@ -171,7 +176,7 @@ def today_summaries(
     zones = {patient.pk: patient.zone for patient in patients}
     bounds = {pk: local_day_bounds(now.astimezone(zone).date(), zone) for pk, zone in zones.items()}
     window_start = min(start for start, _ in bounds.values())
-    window_end = max(end for _, end in bounds.values()) + datetime.timedelta(days=1)
+    window_end = max(end for _, end in bounds.values())
     doses = (
         Dose.objects.filter(
             patient_id__in=summaries, scheduled_at__gte=window_start, scheduled_at__lt=window_end
@@ -182,8 +187,6 @@ def today_summaries(
     for dose in doses:
         summary = summaries[dose.patient_id]
         start, end = bounds[dose.patient_id]
-        if dose.status == Dose.Status.PENDING and dose.scheduled_at >= now and summary.next_dose is None:
-            summary.next_dose = dose
         if not start <= dose.scheduled_at < end:
             continue
         if dose.status == Dose.Status.PENDING and dose.window_ends_at <= now:
@@ -192,11 +195,27 @@ def today_summaries(
             summary.pending += 1
         else:
             setattr(summary, dose.status, getattr(summary, dose.status) + 1)
-    missed = (
-        Dose.objects.filter(patient_id__in=summaries, status=Dose.Status.MISSED)
+    # A pending dose whose window has ended is missed, whether or not the sweep has marked it yet.
+    missed = Q(status=Dose.Status.MISSED) | Q(status=Dose.Status.PENDING, window_ends_at__lte=now)
+    for row in (
+        Dose.objects.filter(missed, patient_id__in=summaries, as_needed=False)
         .values("patient_id")
         .annotate(last=Max("scheduled_at"))
-    )
-    for row in missed:
+    ):
         summaries[row["patient_id"]].last_missed_at = row["last"]
+    # The next dose, however far ahead: its time per patient, then those doses.
+    upcoming = (
+        Dose.objects.filter(patient_id__in=summaries, status=Dose.Status.PENDING, scheduled_at__gte=now)
+        .values("patient_id")
+        .annotate(next_at=Min("scheduled_at"))
+    )
+    pairs = Q(pk__in=[])
+    for row in upcoming:
+        pairs |= Q(patient_id=row["patient_id"], scheduled_at=row["next_at"])
+    for dose in (
+        Dose.objects.filter(pairs, status=Dose.Status.PENDING).select_related("reminder").order_by("pk")
+    ):
+        summary = summaries[dose.patient_id]
+        if summary.next_dose is None:
+            summary.next_dose = dose
     return summaries

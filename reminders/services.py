@@ -63,7 +63,9 @@ def medication_create(*, patient: PatientProfile, schedule: Schedule, **fields) 
         setattr(reminder, name, value)
     reminder.full_clean()
     reminder.save()
-    doses_rebuild(reminder=reminder)
+    # From the doses still open now: a patient adding at 07:30 a pill due at 07:00 can record it.
+    now = timezone.now()
+    doses_extend(reminder=reminder, until=now + horizon(), now=now, start=now - reminder.grace)
     return reminder
 
 
@@ -91,34 +93,60 @@ def medication_set_active(*, reminder: MedicationReminder, active: bool) -> Medi
 # --- Making doses ahead -------------------------------------------------------------------------
 
 
-def doses_extend(*, reminder: MedicationReminder, until: datetime.datetime, now: datetime.datetime) -> int:
-    """Make the doses from where they stop (or now) up to `until`. Idempotent; returns how many are new."""
-    start = max(reminder.doses_until or now, now)
-    if not reminder.is_active or reminder.is_as_needed or start >= until:
+def doses_extend(
+    *,
+    reminder: MedicationReminder,
+    until: datetime.datetime,
+    now: datetime.datetime,
+    start: datetime.datetime | None = None,
+) -> int:
+    """Make the doses from where they stop (or `start`, or now) up to `until`.
+
+    Idempotent: doses that already exist are left alone. Returns how many are new.
+    """
+    if not reminder.is_active or reminder.is_as_needed:
+        # Nothing to make; NO_MORE_DOSES keeps the job from reading it again.
+        if reminder.is_as_needed and reminder.doses_until != NO_MORE_DOSES:
+            reminder.doses_until = NO_MORE_DOSES
+            MedicationReminder.objects.filter(pk=reminder.pk).update(doses_until=NO_MORE_DOSES)
         return 0
+    start = start or max(reminder.doses_until or now, now)
     schedule = reminder.parsed_schedule
-    doses = [
-        Dose(
-            reminder=reminder,
-            patient_id=reminder.patient_id,
-            scheduled_at=occurrence.at,
-            window_ends_at=occurrence.at + reminder.grace,
-            dosage=occurrence.dosage or reminder.dosage,
+    doses: list[Dose] = []
+    if start < until:
+        existing = set(
+            reminder.doses.filter(scheduled_at__gte=start, scheduled_at__lt=until).values_list(
+                "scheduled_at", flat=True
+            )
         )
-        for occurrence in occurrences(schedule, reminder.zone, start, until)
-    ]
-    Dose.objects.bulk_create(doses, ignore_conflicts=True)
+        doses = [
+            Dose(
+                reminder=reminder,
+                patient_id=reminder.patient_id,
+                scheduled_at=occurrence.at,
+                window_ends_at=occurrence.at + reminder.grace,
+                dosage=occurrence.dosage or reminder.dosage,
+            )
+            for occurrence in occurrences(schedule, reminder.zone, start, until)
+            if occurrence.at not in existing
+        ]
+        # ignore_conflicts: a dose made meanwhile by another process is the same dose.
+        Dose.objects.bulk_create(doses, ignore_conflicts=True)
     reminder.doses_until = NO_MORE_DOSES if _schedule_over(schedule, reminder, until) else until
     MedicationReminder.objects.filter(pk=reminder.pk).update(doses_until=reminder.doses_until)
     return len(doses)
 
 
 def _schedule_over(schedule: Schedule, reminder: MedicationReminder, until: datetime.datetime) -> bool:
-    """Whether no dose can come after `until` (the last day has passed there)."""
+    """Whether no dose can come after `until`: its last day has passed there, or its count is reached."""
     last_day = schedule.last_day
-    if last_day is None:
-        return False
-    return until.astimezone(reminder.zone).date() > last_day
+    if last_day is not None and until.astimezone(reminder.zone).date() > last_day:
+        return True
+    if schedule.count:
+        first = datetime.datetime.combine(schedule.start_date, datetime.time(), tzinfo=reminder.zone)
+        made = occurrences(schedule, reminder.zone, first - datetime.timedelta(days=1), until)
+        return len(made) >= schedule.count
+    return False
 
 
 @transaction.atomic
@@ -128,6 +156,8 @@ def doses_rebuild(*, reminder: MedicationReminder, now: datetime.datetime | None
     Doses already due, taken, skipped or missed never change.
     """
     now = now or timezone.now()
+    # Serialise with the make-doses job, which locks the same row (see doses_make_ahead).
+    MedicationReminder.objects.select_for_update().filter(pk=reminder.pk).first()
     reminder.doses.filter(status=Dose.Status.PENDING, scheduled_at__gt=now).delete()
     reminder.doses_until = now
     return doses_extend(reminder=reminder, until=now + horizon(), now=now)
@@ -150,11 +180,19 @@ def doses_make_ahead(*, now: datetime.datetime | None = None) -> int:
     """
     now = now or timezone.now()
     until = now + horizon()
-    due = MedicationReminder.objects.filter(is_active=True, doses_until__lt=until).select_related("patient")
+    due = MedicationReminder.objects.filter(is_active=True, doses_until__lt=until)
     made = 0
-    for reminder in due.iterator(chunk_size=500):
+    for reminder_id in list(due.values_list("pk", flat=True)):
         with transaction.atomic():
-            made += doses_extend(reminder=reminder, until=until, now=now)
+            # Locked and read again: an edit saved since the list was read wins.
+            reminder = (
+                MedicationReminder.objects.select_for_update(of=("self",))
+                .select_related("patient")
+                .filter(pk=reminder_id, is_active=True, doses_until__lt=until)
+                .first()
+            )
+            if reminder is not None:
+                made += doses_extend(reminder=reminder, until=until, now=now)
     return made
 
 
@@ -270,9 +308,19 @@ def as_needed_take(
         # One medication's as-needed doses are counted and added one at a time.
         MedicationReminder.objects.select_for_update().get(pk=reminder.pk)
         recent = Dose.objects.filter(reminder=reminder, as_needed=True, status=Dose.Status.TAKEN)
-        just_now = recent.filter(resolved_at__gte=now - AS_NEEDED_REPEAT_TAP).first()
-        if just_now is not None:
-            return ConfirmationLog.objects.get(dose=just_now, undone_at__isnull=True)
+        # A second tap on "take a dose now" within a minute is the same dose;
+        # a dose already recorded at the very time given is that dose.
+        if taken_at == now:
+            repeat = recent.filter(
+                resolved_at__gte=now - AS_NEEDED_REPEAT_TAP, taken_at__gte=now - AS_NEEDED_REPEAT_TAP
+            )
+        else:
+            repeat = recent.filter(scheduled_at=taken_at)
+        repeated = repeat.first()
+        if repeated is not None:
+            return ConfirmationLog.objects.filter(dose=repeated, undone_at__isnull=True).first()
+        if Dose.objects.filter(reminder=reminder, scheduled_at=taken_at).exists():
+            raise DoseError("A dose of this medication is already recorded at that time.")
         maximum = reminder.parsed_schedule.max_per_period
         if maximum is not None and not over_maximum_ok:
             taken = recent.filter(taken_at__gt=taken_at - datetime.timedelta(hours=maximum.hours)).count()

@@ -10,7 +10,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -86,6 +86,18 @@ def medication_new(request: HttpRequest, patient_id: int) -> HttpResponse:
 def medication_edit(request: HttpRequest, patient_id: int, medication_id: int) -> HttpResponse:
     patient_access = access.require(request.user, patient_id, Action.MANAGE)
     reminder = _medication(patient_access, medication_id)
+    if not MedicationForm.can_show(reminder.parsed_schedule):
+        # Saving this form would drop what it cannot show: say so rather than rewrite the schedule.
+        return render(
+            request,
+            "reminders/medication_form.html",
+            {
+                "patient": patient_access.patient,
+                "access": patient_access,
+                "reminder": reminder,
+                "unshowable": True,
+            },
+        )
     form = MedicationForm(request.POST or None, initial=MedicationForm.initial_for(reminder))
     if request.method == "POST" and form.is_valid():
         services.medication_update(reminder=reminder, schedule=form.schedule(), **form.reminder_fields())
@@ -142,7 +154,13 @@ def medication_take(request: HttpRequest, patient_id: int, medication_id: int) -
 # --- Doses -----------------------------------------------------------------------------------------
 
 
-def _dose_response(request: HttpRequest, patient_access: PatientAccess, dose: Dose | None, error: str = ""):
+def _dose_response(
+    request: HttpRequest,
+    patient_access: PatientAccess,
+    dose: Dose | None,
+    error: str = "",
+    skip_error: bool = False,
+):
     """The updated row for htmx; otherwise back to the page, with the outcome as a message."""
     if request.htmx and dose is not None:
         dose = selectors.doses_with_details().get(pk=dose.pk)
@@ -157,11 +175,30 @@ def _dose_response(request: HttpRequest, patient_access: PatientAccess, dose: Do
                 "error": error,
                 "next": request.POST.get("next", ""),
                 "can_confirm": True,
+                "skip_error": skip_error,
+                "skip_reason": request.POST.get("reason", "") if skip_error else "",
+                "skip_note": request.POST.get("note", "") if skip_error else "",
             },
         )
     if error:
         messages.error(request, error)
     return _back(request, patient_access)
+
+
+def _taken_at(dose: Dose, at: datetime.time, zone) -> datetime.datetime:
+    """A clock time for a dose, on the day that makes sense: the dose's own local day, or the
+    next one for a late-evening dose taken after midnight, never in the future."""
+    day = dose.scheduled_at.astimezone(zone).date()
+    taken_at = datetime.datetime.combine(day, at, tzinfo=zone)
+    if taken_at < dose.scheduled_at - services.EARLIEST_BEFORE_SCHEDULE:
+        taken_at += datetime.timedelta(days=1)
+    earlier = taken_at - datetime.timedelta(days=1)
+    # 23:50 for a dose at 00:30: the evening before, if that is close enough to the dose.
+    if taken_at > timezone.now() + datetime.timedelta(minutes=1) and earlier >= dose.scheduled_at - (
+        services.EARLIEST_BEFORE_SCHEDULE
+    ):
+        taken_at = earlier
+    return taken_at
 
 
 @login_required
@@ -172,12 +209,7 @@ def dose_taken(request: HttpRequest, patient_id: int, dose_id: int) -> HttpRespo
     form = TakenAtForm(request.POST)
     taken_at = None
     if form.is_valid() and form.cleaned_data.get("taken_at"):
-        # A time today, in the patient's zone; yesterday's if that is still to come (just after midnight).
-        zone = patient_access.patient.zone
-        local_now = timezone.now().astimezone(zone)
-        taken_at = datetime.datetime.combine(local_now.date(), form.cleaned_data["taken_at"], tzinfo=zone)
-        if taken_at > local_now + datetime.timedelta(minutes=1):
-            taken_at -= datetime.timedelta(days=1)
+        taken_at = _taken_at(dose, form.cleaned_data["taken_at"], patient_access.patient.zone)
     elif not form.is_valid():
         return _dose_response(
             request, patient_access, dose, error="Give the time as hours and minutes, like 08:15."
@@ -203,12 +235,11 @@ def dose_skip(request: HttpRequest, patient_id: int, dose_id: int) -> HttpRespon
         if not form.is_valid():
             if request.htmx:
                 error = " ".join(message for errors in form.errors.values() for message in errors)
-                return _dose_response(request, patient_access, dose, error=error)
+                return _dose_response(request, patient_access, dose, error=error, skip_error=True)
             return render(
                 request,
                 "reminders/dose_skip.html",
-                {"form": form, "dose": dose, "access": patient_access, "patient": patient_access.patient},
-                status=200,
+                _skip_context(request, form, dose, patient_access),
             )
         try:
             services.dose_skip(dose=dose, by=request.user, **form.cleaned_data)
@@ -217,11 +248,20 @@ def dose_skip(request: HttpRequest, patient_id: int, dose_id: int) -> HttpRespon
         if not request.htmx:
             messages.success(request, f"{dose.reminder.medication_name}: skipped.")
         return _dose_response(request, patient_access, dose)
-    return render(
-        request,
-        "reminders/dose_skip.html",
-        {"form": form, "dose": dose, "access": patient_access, "patient": patient_access.patient},
-    )
+    return render(request, "reminders/dose_skip.html", _skip_context(request, form, dose, patient_access))
+
+
+def _skip_context(request: HttpRequest, form: SkipForm, dose: Dose, patient_access: PatientAccess) -> dict:
+    back = request.POST.get("next") or request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = ""
+    return {
+        "form": form,
+        "dose": dose,
+        "access": patient_access,
+        "patient": patient_access.patient,
+        "next": back,
+    }
 
 
 @login_required
@@ -234,10 +274,9 @@ def dose_undo(request: HttpRequest, patient_id: int, dose_id: int) -> HttpRespon
     except services.DoseError as error:
         return _dose_response(request, patient_access, dose, error=str(error))
     if remaining is None:
-        messages.success(request, f"The dose of {dose.reminder.medication_name} is removed.")
-        response = HttpResponse("")
         if request.htmx:
-            return response
+            return HttpResponse("")
+        messages.success(request, f"The dose of {dose.reminder.medication_name} is removed.")
         return _back(request, patient_access)
     if not request.htmx:
         messages.success(request, f"{dose.reminder.medication_name}: undone.")
@@ -247,11 +286,17 @@ def dose_undo(request: HttpRequest, patient_id: int, dose_id: int) -> HttpRespon
 # --- History ---------------------------------------------------------------------------------------
 
 
+# History reaches this far back and forward; anything else is a mistyped address.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
 def _month(request: HttpRequest, today: datetime.date) -> tuple[int, int]:
     try:
         year, month = (int(part) for part in request.GET.get("month", "").split("-"))
         datetime.date(year, month, 1)
     except (TypeError, ValueError):
+        return today.year, today.month
+    if not FIRST_YEAR <= year <= LAST_YEAR:
         return today.year, today.month
     return year, month
 
@@ -301,9 +346,9 @@ def history_day(request: HttpRequest, patient_id: int, day: str) -> HttpResponse
     try:
         date = datetime.date.fromisoformat(day)
     except ValueError:
-        from django.http import Http404
-
         raise Http404("No such day.") from None
+    if not FIRST_YEAR <= date.year <= LAST_YEAR:
+        raise Http404("No such day.")
     medication = _medication_filter(request, patient_access)
     rows = selectors.day_doses(
         patient_access.patient, date, medication_id=medication.pk if medication else None

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from html.parser import HTMLParser
 
 import pytest
 import time_machine
@@ -10,6 +8,7 @@ import time_machine
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import sign_in
+from adherence.tests.html import Page, get, post
 from patients.models import PatientProfile
 from patients.tests.factories import CareLinkFactory, PatientFactory
 
@@ -19,168 +18,7 @@ FILL_IN = "Fill this in to set up your medications."
 NOON_UTC_1_JULY_2026 = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 
 
-# --- Reading pages as a person does ----------------------------------------------------
-
-_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-
-
-@dataclass(eq=False)
-class Node:
-    tag: str
-    attrs: dict[str, str]
-    parent: Node | None = None
-    children: list[Node | str] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return " ".join(self._raw_text().split())
-
-    def _raw_text(self) -> str:
-        return "".join(child if isinstance(child, str) else child._raw_text() for child in self.children)
-
-    @property
-    def classes(self) -> list[str]:
-        return self.attrs.get("class", "").split()
-
-    def iter(self):
-        yield self
-        for child in self.children:
-            if isinstance(child, Node):
-                yield from child.iter()
-
-    def find_all(self, tag: str | None = None, *, cls: str | None = None, **attrs: str) -> list[Node]:
-        return [
-            node
-            for node in self.iter()
-            if (tag is None or node.tag == tag)
-            and (cls is None or cls in node.classes)
-            and all(node.attrs.get(name) == value for name, value in attrs.items())
-        ]
-
-    def find(self, tag: str | None = None, *, cls: str | None = None, **attrs: str) -> Node | None:
-        found = self.find_all(tag, cls=cls, **attrs)
-        return found[0] if found else None
-
-    def ancestor(self, tag: str, cls: str) -> Node | None:
-        node = self.parent
-        while node is not None and not (node.tag == tag and cls in node.classes):
-            node = node.parent
-        return node
-
-
-class _TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("document", {})
-        self.current = self.root
-
-    def handle_starttag(self, tag, attrs) -> None:
-        node = Node(tag, {name: value or "" for name, value in attrs}, parent=self.current)
-        self.current.children.append(node)
-        if tag not in _VOID:
-            self.current = node
-
-    def handle_endtag(self, tag) -> None:
-        node = self.current
-        while node is not self.root and node.tag != tag:
-            node = node.parent
-        if node is not self.root:
-            self.current = node.parent
-
-    def handle_data(self, data) -> None:
-        self.current.children.append(data)
-
-
-class Page:
-    """One rendered page: its heading, messages, header links and form, as they read."""
-
-    def __init__(self, response) -> None:
-        assert response.status_code == 200, response.status_code
-        self.path = response.request["PATH_INFO"]
-        builder = _TreeBuilder()
-        builder.feed(response.content.decode())
-        self.root = builder.root
-
-    @property
-    def h1(self) -> str:
-        return self.root.find("h1").text
-
-    @property
-    def main(self) -> str:
-        return self.root.find("main").text
-
-    @property
-    def messages(self) -> list[tuple[str, str]]:
-        return [
-            (next(c for c in item.classes if c.startswith("message--")).removeprefix("message--"), item.text)
-            for item in self.root.find_all("li", cls="message")
-        ]
-
-    @property
-    def notices(self) -> list[str]:
-        return [notice.text for notice in self.root.find("main").find_all("p", cls="notice")]
-
-    @property
-    def section_links(self) -> dict[str, str]:
-        nav = self.root.find("nav", cls="section-nav")
-        return {} if nav is None else {link.text: link.attrs["href"] for link in nav.find_all("a")}
-
-    @property
-    def current_section(self) -> str | None:
-        nav = self.root.find("nav", cls="section-nav")
-        current = nav and nav.find("a", **{"aria-current": "page"})
-        return current.text if current else None
-
-    def form(self) -> Node:
-        return self.root.find("form", novalidate="")
-
-    def _controls(self, name: str) -> list[Node]:
-        return [node for node in self.form().iter() if node.attrs.get("name") == name]
-
-    def value(self, name: str) -> str | None:
-        """What the field shows: typed text, the chosen option or the ticked radio button."""
-        controls = self._controls(name)
-        assert controls, f"no field named {name}"
-        control = controls[0]
-        if control.tag == "select":
-            chosen = control.find("option", selected="")
-            return chosen.attrs["value"] if chosen else None
-        if control.attrs.get("type") == "radio":
-            ticked = [radio for radio in controls if "checked" in radio.attrs]
-            return ticked[0].attrs["value"] if ticked else None
-        return control.attrs.get("value", "")
-
-    def is_ticked(self, name: str) -> bool:
-        (checkbox,) = self._controls(name)
-        assert checkbox.attrs["type"] == "checkbox"
-        return "checked" in checkbox.attrs
-
-    def error(self, name: str) -> str:
-        """The error shown in the field's own group, tied to its input for screen readers."""
-        control = self._controls(name)[0]
-        group = control.ancestor("div", "field")
-        errors = group.find("ul", cls="errorlist")
-        if errors is None:
-            return ""
-        assert errors.attrs["id"] == f"id_{name}_error"
-        assert any(
-            errors.attrs["id"] in node.attrs.get("aria-describedby", "").split() for node in group.iter()
-        ), f"nothing in the {name} group is described by its error"
-        return errors.text
-
-    def errors(self) -> dict[str, str]:
-        return {
-            errors.attrs["id"].removeprefix("id_").removesuffix("_error"): errors.text
-            for errors in self.form().find_all("ul", cls="errorlist")
-        }
-
-
-def get(client, path: str) -> Page:
-    return Page(client.get(path, follow=True))
-
-
-def post(client, path: str, data: dict) -> Page:
-    return Page(client.post(path, data, follow=True))
+# --- Signing in and filling in forms ----------------------------------------------------
 
 
 def signed_in(client, user=None):
@@ -305,7 +143,7 @@ def test_a_patient_onboards_with_the_phone_number_stored_in_e164(client, typed, 
     assert user.cares_for_others is False
     assert page.path == f"/patients/{profile.pk}/"
     assert page.h1 == "My medications"
-    assert ("success", "Your profile is ready. Next, add your medications.") in page.messages
+    assert ("success", "Your profile is ready. Next, add your medications.") in page.tagged_messages
     assert "(America/New_York)" in page.main
     assert "People I care for" not in page.section_links
 
@@ -338,7 +176,7 @@ def test_a_caregiver_onboards_without_filling_in_the_patient_fields(client):
     assert user.cares_for_others is True
     assert page.path == "/caring/"
     assert page.h1 == "People I care for"
-    assert ("success", "You are set up as a caregiver.") in page.messages
+    assert ("success", "You are set up as a caregiver.") in page.tagged_messages
     assert page.section_links == {"People I care for": "/caring/"}
 
 
@@ -541,7 +379,7 @@ def test_a_patient_changes_their_name_phone_and_time_zone(client):
     assert patient.time_zone == "America/Chicago"
     assert patient.is_active is True
     assert page.path == "/profile/"
-    assert page.messages == [("success", "Your profile is saved.")]
+    assert page.tagged_messages == [("success", "Your profile is saved.")]
     assert page.value("display_name") == "Maria López-Smith"
     assert page.value("phone_number") == "+1 202-555-0143"
     assert page.value("time_zone") == "America/Chicago"
@@ -559,7 +397,9 @@ def test_a_patient_who_pauses_sees_it_on_their_profile_and_their_medications_pag
 
     patient.refresh_from_db()
     assert patient.is_active is False
-    assert page.messages == [("warning", "Reminders and alerts are paused until you turn them on again.")]
+    assert page.tagged_messages == [
+        ("warning", "Reminders and alerts are paused until you turn them on again.")
+    ]
     assert not page.is_ticked("is_active")
     assert page.notices == ["Reminders and alerts are paused. Tick the box below to turn them on again."]
 
@@ -581,7 +421,7 @@ def test_a_paused_patient_who_ticks_the_box_again_has_reminders_on_again(client)
 
     patient.refresh_from_db()
     assert patient.is_active is True
-    assert page.messages == [("success", "Reminders and alerts are on again.")]
+    assert page.tagged_messages == [("success", "Reminders and alerts are on again.")]
     assert page.is_ticked("is_active")
     assert page.notices == []
     assert get(client, f"/patients/{patient.pk}/").notices == []
@@ -629,7 +469,7 @@ def test_a_profile_edit_with_bad_input_says_why_keeps_what_was_typed_and_saves_n
     page = post(client, "/profile/", profile_form(patient, **typed))
 
     assert page.path == "/profile/"
-    assert page.messages == []
+    assert page.tagged_messages == []
     assert said in page.error(field_name)
     assert list(page.errors()) == [field_name]
     for name, value in typed.items():
@@ -692,7 +532,7 @@ def test_a_caregiver_sets_up_their_own_profile_and_switches_in_one_click(client)
     assert caregiver.cares_for_others is True
     assert page.path == "/profile/"
     assert page.h1 == "Your profile"
-    assert page.messages == [("success", "Your profile is ready.")]
+    assert page.tagged_messages == [("success", "Your profile is ready.")]
     assert page.section_links == {
         "My medications": f"/patients/{profile.pk}/",
         "People I care for": "/caring/",
@@ -817,7 +657,7 @@ def test_the_care_team_page_sends_a_user_without_a_profile_to_set_one_up(client,
 
     assert page.path == "/profile/"
     assert page.h1 == "Set up your profile"
-    assert page.messages == [
+    assert page.tagged_messages == [
         ("info", "Set up your patient profile first; then you can invite your care team.")
     ]
     assert not PatientProfile.objects.filter(user=user).exists()
@@ -832,4 +672,4 @@ def test_a_patient_reaches_their_care_team_page(client):
     assert page.path == "/care-team/"
     assert page.h1 == "My care team"
     assert page.current_section == "My care team"
-    assert page.messages == []
+    assert page.tagged_messages == []

@@ -119,7 +119,35 @@
     });
   }
 
+  // After a dose row is swapped in place, the button that was pressed is
+  // gone: focus moves to the new row and its new state is read out.
+  function announceSwappedRows() {
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      // With an outerHTML swap the new row has the old one's id.
+      var id = event.detail.target && event.detail.target.id;
+      var row = id ? document.getElementById(id) : null;
+      if (!row || !row.dataset.announce) {
+        return;
+      }
+      row.focus();
+      var live = document.getElementById("live-status");
+      if (live) {
+        live.textContent = row.dataset.announce;
+      }
+    });
+  }
+
+  // A form that came back with mistakes starts at its list of them.
+  function focusErrorSummary() {
+    var summary = document.querySelector("[data-focus-on-load]");
+    if (summary) {
+      summary.focus();
+    }
+  }
+
   setUpIdleLogoff();
+  focusErrorSummary();
+  announceSwappedRows();
   proposeBrowserTimeZone();
   showGroupsForChoices();
   setUpMenus();

@@ -109,7 +109,7 @@ class Command(BaseCommand):
                 )
                 counts["missed"] += 1
             elif roll < 0.13:
-                at = dose.scheduled_at + datetime.timedelta(minutes=rng.randint(0, 30))
+                at = min(dose.scheduled_at + datetime.timedelta(minutes=rng.randint(0, 30)), now)
                 services.dose_skip(
                     dose=dose, by=patient_user, reason=rng.choice(["unwell", "ran_out", "away"]), now=at
                 )
@@ -117,7 +117,7 @@ class Command(BaseCommand):
             else:
                 late = roll > 0.93
                 minutes = rng.randint(70, 180) if late else rng.randint(-10, 40)
-                taken_at = dose.scheduled_at + datetime.timedelta(minutes=minutes)
+                taken_at = min(dose.scheduled_at + datetime.timedelta(minutes=minutes), now)
                 by = caregiver_user if rng.random() < 0.1 else patient_user
                 services.dose_confirm(
                     dose=dose, by=by, method=ConfirmationLog.Method.WEB, taken_at=taken_at, now=taken_at
