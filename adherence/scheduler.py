@@ -31,6 +31,7 @@ class PeriodicJob:
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("scheduler heartbeat", "adherence.tasks.heartbeat", every_minutes=1),
     PeriodicJob("make doses ahead", "reminders.tasks.make_doses", every_minutes=60),
+    PeriodicJob("seal the audit trail", "audit.tasks.seal_trail", every_minutes=1),
 )
 
 

@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "accounts.middleware.IdleTimeoutMiddleware",
+    "audit.middleware.AuditActorMiddleware",
     "patients.middleware.PatientTimeZoneMiddleware",
     "adherence.middleware.NoStoreMiddleware",
 ]
@@ -120,6 +121,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+
+# Every request is one transaction: a change and its audit entry commit together or not at all.
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -337,3 +341,10 @@ CARE_INVITATION_DAYS = env_int("CARE_INVITATION_DAYS", 7, minimum=1, maximum=30)
 # --- Doses ------------------------------------------------------------------------
 # Schedules are expanded into dose rows this many days ahead (decision 1).
 DOSE_HORIZON_DAYS = env_int("DOSE_HORIZON_DAYS", 7, minimum=2, maximum=60)
+
+# --- Audit trail --------------------------------------------------------------------
+# Entries carry an HMAC under this key (or one derived from SECRET_KEY). Set it
+# separately in production so that rotating SECRET_KEY keeps the trail verifiable.
+AUDIT_KEY = env_str("AUDIT_KEY")
+# Off only for the benchmark's baseline (bench/audit_throughput.py).
+AUDIT_ENABLED = True

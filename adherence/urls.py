@@ -16,6 +16,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("patients.urls")),
     path("patients/<int:patient_id>/", include("reminders.urls")),
+    path("", include("audit.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -8,3 +8,9 @@ class AuditConfig(AppConfig):
 
     name = "audit"
     verbose_name = "Audit trail"
+
+    def ready(self) -> None:
+        from audit import signals
+
+        signals.connect_model_signals()
+        signals.connect_auth_signals()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -102,11 +103,26 @@ def access_to(user, patient_id: int) -> PatientAccess | None:
 
 
 def require(user, patient_id: int, action: Action = Action.VIEW) -> PatientAccess:
-    """access_to(), for a view: 404 unless the user may do `action` for the patient."""
+    """access_to(), for a view: 404 unless the user may do `action` for the patient.
+
+    A caregiver reaching a patient's pages or data is written to the audit trail as a view.
+    """
     access = access_to(user, patient_id)
     if access is None or not access.allows(action):
         raise Http404("No such patient.")
+    if not access.is_self:
+        record_caregiver_views([access.patient])
     return access
+
+
+def record_caregiver_views(patients) -> None:
+    """A caregiver saw these patients' data (a page of theirs, or the dashboard): one entry each."""
+    from audit.models import Action as AuditAction
+    from audit.trail import current_path, record, together
+
+    with transaction.atomic(), together():
+        for patient in patients:
+            record(AuditAction.VIEW, entity=patient, patient_id=patient.pk, payload={"page": current_path()})
 
 
 def can(user, action: Action, patient: PatientProfile) -> bool:

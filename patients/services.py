@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from audit.trail import audited_update
 from patients.invitations import addressed_to, invitation_lifetime, invitation_path
 from patients.models import CareLink, PatientProfile
 
@@ -177,12 +178,20 @@ def care_link_accept(*, link: CareLink, user) -> CareLink:
     now = timezone.now()
     try:
         with transaction.atomic():
-            won = CareLink.objects.filter(
-                pk=link.pk,
-                status=CareLink.Status.PENDING,
-                invite_nonce=link.invite_nonce,
-                invite_expires_at__gt=now,
-            ).update(status=CareLink.Status.ACTIVE, caregiver=user, responded_at=now, updated_at=now)
+            won = audited_update(
+                CareLink.objects.filter(
+                    pk=link.pk,
+                    status=CareLink.Status.PENDING,
+                    invite_nonce=link.invite_nonce,
+                    invite_expires_at__gt=now,
+                ),
+                link,
+                patient_id=link.patient_id,
+                status=CareLink.Status.ACTIVE,
+                caregiver_id=user.pk,
+                responded_at=now,
+                updated_at=now,
+            )
             if won != 1:
                 raise CareTeamError("This invitation has already been answered or has expired.")
             if not user.cares_for_others:
@@ -196,9 +205,15 @@ def care_link_accept(*, link: CareLink, user) -> CareLink:
 @transaction.atomic
 def care_link_decline(*, link: CareLink) -> CareLink:
     now = timezone.now()
-    won = CareLink.objects.filter(
-        pk=link.pk, status=CareLink.Status.PENDING, invite_nonce=link.invite_nonce
-    ).update(status=CareLink.Status.DECLINED, responded_at=now, ended_at=now, updated_at=now)
+    won = audited_update(
+        CareLink.objects.filter(pk=link.pk, status=CareLink.Status.PENDING, invite_nonce=link.invite_nonce),
+        link,
+        patient_id=link.patient_id,
+        status=CareLink.Status.DECLINED,
+        responded_at=now,
+        ended_at=now,
+        updated_at=now,
+    )
     if won != 1:
         raise CareTeamError("This invitation has already been answered.")
     link.refresh_from_db()
@@ -207,8 +222,13 @@ def care_link_decline(*, link: CareLink) -> CareLink:
 
 def _end(link: CareLink, *, status: str, from_statuses: list[str]) -> bool:
     now = timezone.now()
-    ended = CareLink.objects.filter(pk=link.pk, status__in=from_statuses).update(
-        status=status, ended_at=now, updated_at=now
+    ended = audited_update(
+        CareLink.objects.filter(pk=link.pk, status__in=from_statuses),
+        link,
+        patient_id=link.patient_id,
+        status=status,
+        ended_at=now,
+        updated_at=now,
     )
     link.refresh_from_db()
     return ended == 1

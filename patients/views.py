@@ -239,6 +239,7 @@ def caring(request: HttpRequest) -> HttpResponse:
         .order_by("patient__display_name", "patient_id")
     )
     summaries = today_summaries([link.patient for link in links])
+    access.record_caregiver_views([link.patient for link in links])
     rows = [(link, summaries[link.patient_id]) for link in links]
     return render(request, "patients/caring.html", {"links": links, "rows": rows})
 

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import Action
+from audit.trail import audited_update, jsonable, record, together
 from patients.models import PatientProfile
 from reminders.models import ConfirmationLog, Dose, MedicationReminder
 from reminders.schedule import Schedule, occurrences
@@ -132,6 +134,17 @@ def doses_extend(
         ]
         # ignore_conflicts: a dose made meanwhile by another process is the same dose.
         Dose.objects.bulk_create(doses, ignore_conflicts=True)
+        if doses:
+            # bulk_create sends no signals: one entry for the doses made together.
+            record(
+                Action.CREATE,
+                entity_type=Dose._meta.label,
+                patient_id=reminder.patient_id,
+                payload={
+                    "reminder_id": reminder.pk,
+                    "scheduled_at": [jsonable(dose.scheduled_at) for dose in doses],
+                },
+            )
     reminder.doses_until = NO_MORE_DOSES if _schedule_over(schedule, reminder, until) else until
     MedicationReminder.objects.filter(pk=reminder.pk).update(doses_until=reminder.doses_until)
     return len(doses)
@@ -218,8 +231,11 @@ def dose_confirm(
         raise DoseError("That time is still to come. Give the time you took it.")
     if taken_at < dose.scheduled_at - EARLIEST_BEFORE_SCHEDULE:
         raise DoseError("That is more than 12 hours before this dose was due. Check the time.")
-    with transaction.atomic():
-        won = Dose.objects.filter(pk=dose.pk, status__in=[Dose.Status.PENDING, Dose.Status.MISSED]).update(
+    with transaction.atomic(), together():
+        won = audited_update(
+            Dose.objects.filter(pk=dose.pk, status__in=[Dose.Status.PENDING, Dose.Status.MISSED]),
+            dose,
+            patient_id=dose.patient_id,
             status=Dose.Status.TAKEN,
             taken_at=taken_at,
             resolved_at=now,
@@ -252,7 +268,10 @@ def dose_skip(*, dose: Dose, by, reason: str, note: str = "", now: datetime.date
         raise DoseError("Choose why you are skipping this dose.")
     if reason == Dose.SkipReason.OTHER and not note.strip():
         raise DoseError("Say in a few words why you are skipping this dose.")
-    won = Dose.objects.filter(pk=dose.pk, status__in=[Dose.Status.PENDING, Dose.Status.MISSED]).update(
+    won = audited_update(
+        Dose.objects.filter(pk=dose.pk, status__in=[Dose.Status.PENDING, Dose.Status.MISSED]),
+        dose,
+        patient_id=dose.patient_id,
         status=Dose.Status.SKIPPED,
         skip_reason=reason,
         skip_note=note.strip(),
@@ -277,7 +296,9 @@ def dose_undo(*, dose: Dose, by, now: datetime.datetime | None = None) -> Dose |
         raise DoseError("There is nothing to undo for this dose.")
     if dose.resolved_at is None or now - dose.resolved_at > UNDO_WINDOW:
         raise DoseError("It is too late to undo: that was more than 10 minutes ago.")
-    ConfirmationLog.objects.filter(dose=dose, undone_at__isnull=True).update(undone_at=now, updated_at=now)
+    for log in ConfirmationLog.objects.filter(dose=dose, undone_at__isnull=True).select_related("reminder"):
+        log.undone_at = now
+        log.save(update_fields=["undone_at", "updated_at"])
     if dose.as_needed:
         dose.delete()
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from audit.trail import acting_as_system
 from reminders import services
 
 logger = logging.getLogger(__name__)
@@ -11,7 +12,8 @@ logger = logging.getLogger(__name__)
 
 def make_doses() -> int:
     """Top up dose rows to the horizon for every medication that needs more (decision 1)."""
-    made = services.doses_make_ahead()
+    with acting_as_system("make doses ahead"):
+        made = services.doses_make_ahead()
     if made:
         logger.info("Made %d doses ahead", made)
     return made

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from audit.trail import acting_as, actor_for
+
+
+class AuditActorMiddleware:
+    """Everything written while a request is served names its user (or "anonymous") as the actor."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with acting_as(actor_for(getattr(request, "user", None)), request.path):
+            return self.get_response(request)

@@ -1,0 +1,106 @@
+"""The patient's own view of the trail: who viewed or changed their data."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
+
+from audit.models import Action, ActorType, AuditEntry
+
+PER_PAGE = 25
+
+WHAT = {
+    "patients.PatientProfile": "your profile",
+    "patients.CareLink": "your care team",
+    "reminders.MedicationReminder": "a medication",
+    "reminders.Dose": "a dose",
+    "reminders.ConfirmationLog": "a dose confirmation",
+}
+# Named first, in this order, when they changed; then the rest alphabetically.
+FIRST_FIELDS = ("medication_name", "display_name", "caregiver_name", "status", "dosage", "taken_at")
+# Bookkeeping a person would not care to read.
+QUIET_FIELDS = {"id", "created_at", "updated_at", "invite_nonce", "password"}
+SHOWN_CHANGES = 4
+
+
+def _readable(value, zone) -> str:
+    """A stored value as a person reads it: local times, yes/no, "changed" for structures."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict | list):
+        return "changed"
+    if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and "T" in value:
+        try:
+            moment = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return f"{moment.astimezone(zone):%-d %b %Y, %H:%M}"
+    return str(value)
+
+
+def _changes(entry: AuditEntry, zone) -> list[str]:
+    changes = entry.payload.get("changes") or {}
+    created = entry.action == Action.CREATE
+    names = [name for name in FIRST_FIELDS if name in changes]
+    names += sorted(name for name in changes if name not in FIRST_FIELDS)
+    lines = []
+    for name in names:
+        values = changes[name]
+        if name.endswith("_id") or name in QUIET_FIELDS:
+            continue
+        if not isinstance(values, list) or len(values) != 2:
+            continue
+        before, after = values
+        if created and after in (None, "", [], {}):
+            continue
+        label = name.replace("_", " ")
+        if created or before in (None, ""):
+            lines.append(f"{label}: {_readable(after, zone)}")
+        else:
+            lines.append(f"{label}: {_readable(before, zone)} → {_readable(after, zone)}")
+    return lines[:SHOWN_CHANGES]
+
+
+def describe(entry: AuditEntry, viewer_id: int, zone=datetime.UTC) -> dict:
+    """One line for a person: who, did what, to what, and the main changes."""
+    if entry.actor_type == ActorType.SYSTEM:
+        who = "Adhere (automatically)"
+    elif entry.actor_id == viewer_id:
+        who = "You"
+    else:
+        who = entry.actor_label
+    what = WHAT.get(entry.entity_type, entry.entity_type)
+    if entry.action == Action.VIEW and entry.entity_type == "patients.PatientProfile":
+        did = "viewed your medications"
+    elif entry.action == Action.VIEW:
+        did = f"viewed {what}"
+    else:
+        did = f"{entry.get_action_display().lower()} {what}"
+    if isinstance(entry.payload.get("scheduled_at"), list):
+        count = len(entry.payload["scheduled_at"])
+        did = f"scheduled {count} dose{'s' if count != 1 else ''}"
+    return {
+        "entry": entry,
+        "who": who,
+        "did": did,
+        "changes": _changes(entry, zone),
+        "page": entry.payload.get("page", ""),
+    }
+
+
+@login_required
+@require_safe
+def activity(request: HttpRequest) -> HttpResponse:
+    profile = getattr(request, "own_profile", None)
+    if profile is None:
+        return redirect("patients:profile")
+    entries = AuditEntry.objects.filter(patient_id=profile.pk).order_by("-created_at", "-pk")
+    page = Paginator(entries, PER_PAGE).get_page(request.GET.get("page"))
+    rows = [describe(entry, request.user.pk, profile.zone) for entry in page]
+    return render(request, "audit/activity.html", {"page": page, "rows": rows, "patient": profile})
