@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME, logout
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import resolve_url
 from django.template.defaultfilters import pluralize
 from django_htmx.http import HttpResponseClientRedirect
@@ -39,6 +39,10 @@ class IdleTimeoutMiddleware:
     def _sign_out(self, request: HttpRequest) -> HttpResponse:
         next_path = request.get_full_path() if request.method == "GET" and not request.htmx else "/"
         logout(request)
+        if request.path.startswith("/api/"):
+            return JsonResponse(
+                {"detail": "Signed out after a time without activity. Sign in again."}, status=401
+            )
         minutes = max(1, settings.SESSION_IDLE_TIMEOUT // 60)
         messages.info(
             request,

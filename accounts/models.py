@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -32,6 +34,8 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
+    # The API's objectId for a user pointer: opaque, not a guessable sequence.
+    object_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Chosen at onboarding ("I care for someone") or set by accepting an
     # invitation: shows the caregiver dashboard even before anyone links.
     cares_for_others = models.BooleanField(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from adherence import views
 
@@ -17,6 +17,12 @@ urlpatterns = [
     path("", include("patients.urls")),
     path("patients/<int:patient_id>/", include("reminders.urls")),
     path("", include("audit.urls")),
+    path("api/", include("api.urls")),
+    # allauth's headless API always routes phone-number accounts, which Adhere does not have
+    # (a patient's number is in their profile): those answer 404 instead of failing.
+    re_path(r"^_allauth/(?:app|browser)/v1/account/phone(?:/.*)?$", views.not_here),
+    re_path(r"^_allauth/(?:app|browser)/v1/auth/phone(?:/.*)?$", views.not_here),
+    path("_allauth/", include("allauth.headless.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -29,6 +29,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 
+def not_here(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+    """An address a library routes but Adhere does not offer."""
+    return JsonResponse({"status": 404, "errors": [{"message": "Not offered by Adhere."}]}, status=404)
+
+
 @transaction.non_atomic_requests  # it must answer when the database does not
 @require_safe
 @never_cache

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from audit.trail import acting_as, actor_for
+from audit.trail import serving
 
 
 class AuditActorMiddleware:
@@ -10,5 +10,5 @@ class AuditActorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        with acting_as(actor_for(getattr(request, "user", None)), request.path):
+        with serving(request):
             return self.get_response(request)

@@ -60,8 +60,34 @@ def acting_as_system(job: str) -> Iterator[None]:
         yield
 
 
+_current_request: contextvars.ContextVar[object | None] = contextvars.ContextVar(
+    "audit_request", default=None
+)
+
+
+@contextlib.contextmanager
+def serving(request) -> Iterator[None]:
+    """While a request is served, its user is the actor, as known when each entry is written.
+
+    Read late on purpose: the REST API authenticates a session token inside the
+    view (DRF sets the user on the request then), after middleware has run.
+    """
+    request_token = _current_request.set(request)
+    path_token = _current_path.set(request.path)
+    try:
+        yield
+    finally:
+        _current_request.reset(request_token)
+        _current_path.reset(path_token)
+
+
 def current_actor() -> Actor:
-    return _current_actor.get() or SYSTEM
+    if explicit := _current_actor.get():
+        return explicit
+    request = _current_request.get()
+    if request is not None:
+        return actor_for(getattr(request, "user", None))
+    return SYSTEM
 
 
 def current_path() -> str:

@@ -10,6 +10,7 @@ do what is decided in patients/access.py, never here.
 from __future__ import annotations
 
 import secrets
+import uuid
 import zoneinfo
 from functools import cached_property
 
@@ -42,6 +43,8 @@ _AVAILABLE_TIME_ZONES = frozenset(
 
 
 class PatientProfile(models.Model):
+    # The API's objectId: opaque, not a guessable sequence.
+    object_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="patient_profile"
     )

@@ -10,6 +10,7 @@ row and marks it undone, so the history stays whole.
 
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 from datetime import timedelta
 from functools import cached_property
@@ -37,6 +38,9 @@ class MedicationReminderQuerySet(models.QuerySet):
 
 
 class MedicationReminder(models.Model):
+    # The API's objectId: opaque, not a guessable sequence.
+    object_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
     class TimeZoneMode(models.TextChoices):
         LOCAL = "local", "Follow my time zone when I travel"
         HOME = "home", "Keep to my home time, at fixed intervals"
@@ -125,6 +129,9 @@ class MedicationReminder(models.Model):
 
 
 class Dose(models.Model):
+    # The API's objectId: opaque, not a guessable sequence.
+    object_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         TAKEN = "taken", "Taken"
@@ -195,6 +202,9 @@ class Dose(models.Model):
 
 class ConfirmationLog(models.Model):
     """One "taken": the brief's ConfirmationLog (reminder, confirmedAt), plus the dose, who and how."""
+
+    # The API's objectId: opaque, not a guessable sequence.
+    object_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     class Method(models.TextChoices):
         WEB = "web", "Web"

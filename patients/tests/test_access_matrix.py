@@ -13,6 +13,7 @@ staff (a superuser): staff work in the admin, not in patients' pages.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -85,6 +86,26 @@ class World:
         self.medication = MedicationFactory(patient=self.ann, medication_name="Zestoril")
         self.as_needed = AsNeededFactory(patient=self.ann, medication_name="Zestoril drops")
         self.dose = DoseFactory(reminder=self.medication)
+        self.confirmation_dose = DoseFactory(
+            reminder=self.medication,
+            scheduled_at=timezone.now() - timedelta(days=1),
+            status="taken",
+            taken_at=timezone.now() - timedelta(days=1),
+            resolved_at=timezone.now() - timedelta(days=1),
+        )
+        from reminders.models import ConfirmationLog
+
+        self.confirmation = ConfirmationLog.objects.create(
+            reminder=self.medication,
+            dose=self.confirmation_dose,
+            confirmed_at=self.confirmation_dose.taken_at,
+            confirmed_by=self.ann.user,
+            role="patient",
+            method="web",
+        )
+        from audit.models import AuditEntry
+
+        self.audit_entry = AuditEntry.objects.filter(patient_id=self.ann.pk).order_by("pk").first()
         self.taken_dose = DoseFactory(
             reminder=self.medication,
             scheduled_at=timezone.now() - timedelta(minutes=10),
@@ -117,6 +138,8 @@ NOT_FOUND = "404"
 REFUSED = "403: a valid invitation for another address"
 ASK_TO_SIGN_IN = "200: a page asking to sign in, nothing about the patient"
 NOT_ALLOWED = "405: wrong method"
+UNAUTHENTICATED = "401: the API asks for credentials"
+FORBIDDEN = "403: the caller sees the patient, but the link does not allow this"
 
 
 def everyone(answer: str, **exceptions: str) -> dict[str, str]:
@@ -431,6 +454,68 @@ MATRIX += [
 ]
 
 
+def _api(name: str, obj: str) -> Callable[[World], str]:
+    return lambda world: reverse(f"api:{name}-detail", args=[str(_object_id(getattr(world, obj)))])
+
+
+def _object_id(obj):
+    return getattr(obj, "object_id", None) or obj.uid
+
+
+def _medication_id(world: World) -> str:
+    return str(world.medication.object_id)
+
+
+API_VIEWERS = everyone(
+    NOT_FOUND,
+    anonymous=UNAUTHENTICATED,
+    patient=SHOWN,
+    caregiver_view=SHOWN,
+    caregiver_confirm=SHOWN,
+    caregiver_alerts=SHOWN,
+)
+API_ONLY_THE_PATIENT_ACTS = everyone(
+    NOT_FOUND,
+    anonymous=UNAUTHENTICATED,
+    patient=DONE,
+    caregiver_view=FORBIDDEN,
+    caregiver_confirm=FORBIDDEN,
+    caregiver_alerts=FORBIDDEN,
+)
+
+MATRIX += [
+    Case("api:patient-detail", "GET", _api("patient", "ann"), _ann, API_VIEWERS),
+    Case(
+        "api:patient-detail",
+        "PATCH",
+        _api("patient", "ann"),
+        lambda w: "Renamed Ann",
+        API_ONLY_THE_PATIENT_ACTS,
+        data={"displayName": "Renamed Ann"},
+        done=lambda w: type(w.ann).objects.get(pk=w.ann.pk).display_name == "Renamed Ann",
+    ),
+    Case("api:reminder-detail", "GET", _api("reminder", "medication"), _medicine, API_VIEWERS),
+    Case(
+        "api:reminder-detail",
+        "PATCH",
+        _api("reminder", "medication"),
+        lambda w: "Renamed pill",
+        API_ONLY_THE_PATIENT_ACTS,
+        data={"medicationName": "Renamed pill"},
+        done=lambda w: w.ann.medications.filter(medication_name="Renamed pill").exists(),
+    ),
+    Case("api:dose-detail", "GET", _api("dose", "dose"), _medication_id, API_VIEWERS),
+    Case("api:confirmation-detail", "GET", _api("confirmation", "confirmation"), _medication_id, API_VIEWERS),
+    Case(
+        "api:audit-detail",
+        "GET",
+        _api("audit", "audit_entry"),
+        lambda w: str(w.audit_entry.uid),
+        everyone(NOT_FOUND, anonymous=UNAUTHENTICATED, patient=SHOWN),
+    ),
+]
+
+
 # --- The URL walk -------------------------------------------------------------------------
 
 
@@ -477,7 +562,12 @@ def test_access(client, case: Case, role: str):
     if user is not None:
         client.force_login(user)
     url, secret = case.url(world), case.secret(world)
-    response = client.get(url) if case.method == "GET" else client.post(url, case.data)
+    if case.method == "GET":
+        response = client.get(url)
+    elif case.method == "POST" and not url.startswith("/api/"):
+        response = client.post(url, case.data)
+    else:  # the API speaks JSON
+        response = client.generic(case.method, url, json.dumps(case.data), content_type="application/json")
     body = response.content.decode()
     expected = case.expected[role]
 
@@ -486,14 +576,20 @@ def test_access(client, case: Case, role: str):
         assert secret in body
         return
     if expected == DONE:
-        assert response.status_code == 302
-        assert not response["Location"].startswith(reverse("account_login"))
+        assert response.status_code in ((200, 201) if url.startswith("/api/") else (302,))
+        assert not response.get("Location", "").startswith(reverse("account_login"))
         assert case.done(world), f"{role} was allowed to {case.id} but nothing changed"
         return
 
-    expected_status = {LOGIN: 302, NOT_FOUND: 404, REFUSED: 403, ASK_TO_SIGN_IN: 200, NOT_ALLOWED: 405}[
-        expected
-    ]
+    expected_status = {
+        LOGIN: 302,
+        NOT_FOUND: 404,
+        REFUSED: 403,
+        ASK_TO_SIGN_IN: 200,
+        NOT_ALLOWED: 405,
+        UNAUTHENTICATED: 401,
+        FORBIDDEN: 403,
+    }[expected]
     assert response.status_code == expected_status, f"{role}: {case.id} answered {response.status_code}"
     assert secret not in body, f"{role} saw {secret!r} at {case.id}"
     if expected == LOGIN:

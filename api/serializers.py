@@ -1,0 +1,297 @@
+"""The brief's field names over our models. Every field is listed; ownership, status and
+timestamps are read-only, whatever a client sends."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from audit.models import AuditEntry
+from patients import phone
+from patients.models import PatientProfile, available_time_zones
+from reminders.fhir import to_fhir
+from reminders.models import ConfirmationLog, Dose, MedicationReminder
+from reminders.schedule import Schedule, ScheduleError
+
+
+class StrictCharField(serializers.CharField):
+    """Text only, taken as sent: a number is not quietly made into a string, nothing is trimmed."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ObjectIdField(serializers.UUIDField):
+    """A pointer: the related object's objectId."""
+
+    def __init__(self, source: str, **kwargs) -> None:
+        super().__init__(source=source, read_only=True, **kwargs)
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    objectId = serializers.UUIDField(source="object_id", read_only=True)
+    user = ObjectIdField(source="user.object_id")
+    displayName = StrictCharField(source="display_name", max_length=150)
+    dateOfBirth = serializers.DateField(source="date_of_birth", required=False, allow_null=True)
+    phoneNumber = StrictCharField(
+        source="phone_number", max_length=32, help_text="E.164, e.g. +447911123456."
+    )
+    isActive = serializers.BooleanField(source="is_active", required=False)
+    timeZone = serializers.ChoiceField(source="time_zone", choices=sorted(available_time_zones()))
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+
+    class Meta:
+        model = PatientProfile
+        fields = [
+            "objectId",
+            "user",
+            "displayName",
+            "dateOfBirth",
+            "phoneNumber",
+            "isActive",
+            "timeZone",
+            "createdAt",
+            "updatedAt",
+        ]
+
+    def validate_phoneNumber(self, value: str) -> str:
+        try:
+            return phone.to_e164(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+
+SCHEDULE_SCHEMA = {
+    "type": "object",
+    "description": (
+        "When doses are due (reminders/schedule.py). Set times every day, on weekdays, every N days or "
+        "hours, N days on and M off, tapering steps, or as needed. Rules a schema cannot say (a time "
+        "listed twice, an end before the start) answer 400 with the reason in words."
+    ),
+    "properties": {
+        "start_date": {"type": "string", "format": "date"},
+        "end_date": {"type": "string", "format": "date", "nullable": True},
+        "duration_days": {"type": "integer", "minimum": 1, "nullable": True},
+        "count": {"type": "integer", "minimum": 1, "nullable": True},
+        "as_needed": {"type": "boolean"},
+        "max_per_period": {
+            "type": "object",
+            "nullable": True,
+            "properties": {
+                "count": {"type": "integer", "minimum": 1},
+                "hours": {"type": "integer", "minimum": 1},
+            },
+        },
+        "steps": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "times": {
+                        "type": "array",
+                        "items": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+                    },
+                    "repeat": {
+                        "type": "object",
+                        "properties": {
+                            "kind": {
+                                "type": "string",
+                                "enum": ["daily", "weekdays", "every_n_days", "every_n_hours", "cycle"],
+                            },
+                            "weekdays": {"type": "array", "items": {"type": "string"}},
+                            "every": {"type": "integer", "minimum": 1},
+                            "on_days": {"type": "integer", "minimum": 0},
+                            "off_days": {"type": "integer", "minimum": 0},
+                        },
+                        "required": ["kind"],
+                    },
+                    "days": {"type": "integer", "minimum": 1, "nullable": True},
+                    "dosage": {"type": "string"},
+                },
+                "required": ["times", "repeat"],
+            },
+        },
+    },
+    "required": ["start_date"],
+}
+
+
+@extend_schema_field(SCHEDULE_SCHEMA)
+class ScheduleField(serializers.JSONField):
+    """The schedule as Adhere's JSON (see reminders/schedule.py); checked in words."""
+
+    def to_internal_value(self, data):
+        data = super().to_internal_value(data)
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("A schedule is an object; see the schema's example.")
+        try:
+            schedule = Schedule.from_json(data)
+        except (ScheduleError, TypeError, ValueError, KeyError) as error:
+            raise serializers.ValidationError(str(error)) from None
+        if problems := schedule.problems() + _beyond_limits(schedule):
+            raise serializers.ValidationError(problems)
+        return schedule
+
+
+def _beyond_limits(schedule: Schedule) -> list[str]:
+    """Bounds the form keeps by its widgets, said here for API clients."""
+    problems = []
+    for day in (schedule.start_date, schedule.end_date):
+        if day is not None and not 1900 <= day.year <= 2999:
+            problems.append("Dates must fall between the years 1900 and 2999.")
+    for number, limit, what in ((schedule.duration_days, 3650, "days"), (schedule.count, 100_000, "doses")):
+        if number is not None and number > limit:
+            problems.append(f"At most {limit} {what}.")
+    for step in schedule.steps:
+        if step.days is not None and step.days > 3650:
+            problems.append("A step lasts at most 3650 days.")
+        if step.repeat.every > 24 * 90 or step.repeat.on_days + step.repeat.off_days > 3650:
+            problems.append("That repeats too rarely to be a schedule.")
+        if len(step.dosage) > 100 or "\x00" in step.dosage:
+            problems.append("A step's dose is at most 100 characters of text.")
+    return sorted(set(problems))
+
+
+class ReminderSerializer(serializers.ModelSerializer):
+    objectId = serializers.UUIDField(source="object_id", read_only=True)
+    patient = ObjectIdField(source="patient.object_id")
+    medicationName = StrictCharField(source="medication_name", max_length=200)
+    dosage = StrictCharField(max_length=100)
+    instructions = StrictCharField(max_length=300, required=False, allow_blank=True)
+    schedule = ScheduleField()
+    scheduleSummary = serializers.CharField(source="schedule_summary", read_only=True)
+    graceMinutes = serializers.IntegerField(
+        source="grace_minutes", min_value=5, max_value=1440, required=False
+    )
+    isActive = serializers.BooleanField(source="is_active", read_only=True)
+    timeZoneMode = serializers.ChoiceField(
+        source="time_zone_mode", choices=MedicationReminder.TimeZoneMode.choices, required=False
+    )
+    isConfirmed = serializers.BooleanField(source="is_confirmed", read_only=True)
+    fhirDosage = serializers.SerializerMethodField(help_text="The schedule as FHIR R4 Dosage elements.")
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+
+    class Meta:
+        model = MedicationReminder
+        fields = [
+            "objectId",
+            "patient",
+            "medicationName",
+            "dosage",
+            "instructions",
+            "schedule",
+            "scheduleSummary",
+            "graceMinutes",
+            "isActive",
+            "timeZoneMode",
+            "isConfirmed",
+            "fhirDosage",
+            "createdAt",
+            "updatedAt",
+        ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["schedule"] = instance.schedule
+        return data
+
+    def get_fhirDosage(self, reminder: MedicationReminder) -> list[dict]:
+        try:
+            return to_fhir(
+                reminder.parsed_schedule, dosage=reminder.dosage, instructions=reminder.instructions
+            ).dosages
+        except ScheduleError:
+            return []
+
+
+class DoseSerializer(serializers.ModelSerializer):
+    objectId = serializers.UUIDField(source="object_id", read_only=True)
+    reminder = ObjectIdField(source="reminder.object_id")
+    patient = ObjectIdField(source="patient.object_id")
+    scheduledAt = serializers.DateTimeField(source="scheduled_at", read_only=True)
+    windowEndsAt = serializers.DateTimeField(source="window_ends_at", read_only=True)
+    takenAt = serializers.DateTimeField(source="taken_at", read_only=True, allow_null=True)
+    skipReason = serializers.CharField(source="skip_reason", read_only=True)
+    asNeeded = serializers.BooleanField(source="as_needed", read_only=True)
+    resolvedAt = serializers.DateTimeField(source="resolved_at", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Dose
+        fields = [
+            "objectId",
+            "reminder",
+            "patient",
+            "scheduledAt",
+            "windowEndsAt",
+            "dosage",
+            "status",
+            "takenAt",
+            "skipReason",
+            "asNeeded",
+            "resolvedAt",
+        ]
+        read_only_fields = fields
+
+
+class ConfirmationSerializer(serializers.ModelSerializer):
+    objectId = serializers.UUIDField(source="object_id", read_only=True)
+    reminder = ObjectIdField(source="reminder.object_id")
+    dose = serializers.UUIDField(
+        source="dose.object_id", allow_null=True, help_text="The dose confirmed (required when creating)."
+    )
+    confirmedAt = serializers.DateTimeField(
+        source="confirmed_at", required=False, help_text="When it was taken; now when left out."
+    )
+    confirmedBy = ObjectIdField(source="confirmed_by.object_id", allow_null=True)
+    role = serializers.CharField(read_only=True)
+    method = serializers.CharField(read_only=True)
+    late = serializers.BooleanField(read_only=True)
+    undoneAt = serializers.DateTimeField(source="undone_at", read_only=True, allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+
+    class Meta:
+        model = ConfirmationLog
+        fields = [
+            "objectId",
+            "reminder",
+            "dose",
+            "confirmedAt",
+            "confirmedBy",
+            "role",
+            "method",
+            "late",
+            "undoneAt",
+            "createdAt",
+            "updatedAt",
+        ]
+
+
+class ConfirmRequestSerializer(serializers.Serializer):
+    dose = serializers.UUIDField(help_text="The objectId of the dose that was taken.")
+    confirmedAt = serializers.DateTimeField(required=False, help_text="When it was taken; now when left out.")
+
+
+class AuditSerializer(serializers.ModelSerializer):
+    objectId = serializers.UUIDField(source="uid", read_only=True)
+    actor = serializers.SerializerMethodField()
+    entityType = serializers.CharField(source="entity_type", read_only=True)
+    entityId = serializers.CharField(source="entity_id", read_only=True)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+
+    class Meta:
+        model = AuditEntry
+        fields = ["objectId", "actor", "action", "entityType", "entityId", "payload", "createdAt"]
+        read_only_fields = fields
+
+    def get_actor(self, entry: AuditEntry) -> dict:
+        return {"type": entry.actor_type, "label": entry.actor_label}

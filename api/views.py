@@ -1,0 +1,343 @@
+"""The API's endpoints. Each queryset starts from patients.access; each write calls a service."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from api import serializers as api
+from audit.models import AuditEntry
+from patients import access
+from patients.access import Action
+from patients.models import PatientProfile
+from patients.services import patient_profile_create, patient_profile_update
+from reminders import services
+from reminders.models import ConfirmationLog, Dose, MedicationReminder
+
+# Anything up to the slash: a malformed objectId is then the API's own JSON 404, not a page.
+UUID = r"[^/]+"
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "That conflicts with what exists."
+
+
+def _refuse(message: str):
+    raise PermissionDenied(message)
+
+
+class ByObjectId:
+    """Objects are addressed by their objectId (a random UUID), never by the database's number."""
+
+    lookup_field = "object_id"
+    lookup_url_kwarg = "objectId"
+    lookup_value_regex = UUID
+
+
+class RecordsCaregiverViews(ByObjectId):
+    """A caregiver reading a patient's data through the API is a view in the audit trail, as on the web."""
+
+    def patient_of(self, obj) -> PatientProfile:
+        return obj.patient
+
+    def record_views(self, objects) -> None:
+        user = self.request.user
+        patients = {}
+        for obj in objects:
+            patient = self.patient_of(obj)
+            if patient.user_id != user.pk:
+                patients[patient.pk] = patient
+        if patients:
+            access.record_caregiver_views(list(patients.values()))
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        page = getattr(self.paginator, "page", None)
+        self.record_views(page.object_list if page is not None else [])
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        self.record_views([instance])
+        return Response(self.get_serializer(instance).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="The patients you may see: yourself, and those whose care team you are in."
+    ),
+    retrieve=extend_schema(description="One patient you may see."),
+    create=extend_schema(
+        description="Set up your own patient profile (once).",
+        examples=[
+            OpenApiExample(
+                "A new profile",
+                value={
+                    "displayName": "Ann Example",
+                    "phoneNumber": "+447911123456",
+                    "timeZone": "Europe/London",
+                },
+                request_only=True,
+            )
+        ],
+    ),
+    partial_update=extend_schema(
+        description="Change your own profile; isActive false pauses every reminder."
+    ),
+)
+class PatientViewSet(
+    RecordsCaregiverViews,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = api.PatientSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def patient_of(self, obj) -> PatientProfile:
+        return obj
+
+    def get_queryset(self):
+        return access.patients_for(self.request.user).select_related("user").order_by("display_name", "pk")
+
+    def perform_create(self, serializer):
+        if PatientProfile.objects.filter(user=self.request.user).exists():
+            raise Conflict("You already have a patient profile; change it with PATCH instead.")
+        serializer.instance = patient_profile_create(
+            user=self.request.user,
+            display_name=serializer.validated_data["display_name"],
+            phone_number=serializer.validated_data["phone_number"],
+            time_zone=serializer.validated_data["time_zone"],
+            date_of_birth=serializer.validated_data.get("date_of_birth"),
+            is_active=serializer.validated_data.get("is_active", True),
+        )
+
+    def perform_update(self, serializer):
+        if not access.can(self.request.user, Action.MANAGE, serializer.instance):
+            _refuse("Only the patient can change their profile.")
+        serializer.instance = patient_profile_update(profile=serializer.instance, **serializer.validated_data)
+
+
+SCHEDULE_EXAMPLE = {
+    "start_date": "2026-11-25",
+    "steps": [{"times": ["08:00", "20:00"], "repeat": {"kind": "daily"}}],
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="Medications of the patients you may see; ?patient=<objectId> for one.",
+        parameters=[OpenApiParameter("patient", OpenApiTypes.UUID, description="A patient's objectId.")],
+    ),
+    retrieve=extend_schema(description="One medication, with its schedule as FHIR R4 Dosage too."),
+    create=extend_schema(
+        description="Add a medication to your own list. Doses for the next days are made at once.",
+        examples=[
+            OpenApiExample(
+                "Twice a day",
+                value={"medicationName": "Metformin", "dosage": "500 mg", "schedule": SCHEDULE_EXAMPLE},
+                request_only=True,
+            )
+        ],
+    ),
+    partial_update=extend_schema(description="Change a medication; future doses follow the new schedule."),
+)
+class ReminderViewSet(
+    RecordsCaregiverViews,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = api.ReminderSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        reminders = MedicationReminder.objects.filter(patient__in=access.patients_for(self.request.user))
+        if "patient" in self.request.query_params:
+            reminders = reminders.filter(
+                patient__object_id=_uuid(self.request.query_params["patient"], "patient")
+            )
+        return reminders.select_related("patient").with_is_confirmed().order_by("medication_name", "pk")
+
+    def perform_create(self, serializer):
+        patient = PatientProfile.objects.filter(user=self.request.user).first()
+        if patient is None:
+            raise ValidationError(
+                {"nonFieldErrors": ["Set up your patient profile first (POST /api/v1/patients/)."]}
+            )
+        data = dict(serializer.validated_data)
+        schedule = data.pop("schedule")
+        serializer.instance = services.medication_create(patient=patient, schedule=schedule, **data)
+
+    def perform_update(self, serializer):
+        reminder = serializer.instance
+        if not access.can(self.request.user, Action.MANAGE, reminder.patient):
+            _refuse("Only the patient can change their medications.")
+        data = dict(serializer.validated_data)
+        schedule = data.pop("schedule", reminder.parsed_schedule)
+        serializer.instance = services.medication_update(reminder=reminder, schedule=schedule, **data)
+
+
+def _uuid(value: str, name: str) -> str:
+    import uuid
+
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ValidationError({name: ["Not an objectId."]}) from None
+
+
+def _datetime(value: str, name: str) -> datetime.datetime:
+    from django.utils.dateparse import parse_datetime
+
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ValidationError({name: ["Give a date and time with its offset, e.g. 2026-11-25T08:00:00Z."]})
+    try:
+        moment = moment.astimezone(datetime.UTC)
+    except (OverflowError, ValueError):
+        moment = None
+    if moment is None or not 1900 <= moment.year <= 2999:
+        raise ValidationError({name: ["Give a moment between the years 1900 and 2999."]})
+    return moment
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="The dose timeline of the patients you may see, oldest first.",
+        parameters=[
+            OpenApiParameter(
+                "from", datetime.datetime, description="Doses scheduled at or after this moment."
+            ),
+            OpenApiParameter("to", datetime.datetime, description="Doses scheduled before this moment."),
+            OpenApiParameter("status", str, enum=Dose.Status.values),
+            OpenApiParameter("reminder", OpenApiTypes.UUID, description="A medication's objectId."),
+            OpenApiParameter("ordering", str, enum=["scheduledAt", "-scheduledAt"]),
+        ],
+    ),
+    retrieve=extend_schema(description="One dose."),
+)
+class DoseViewSet(RecordsCaregiverViews, viewsets.ReadOnlyModelViewSet):
+    serializer_class = api.DoseSerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        doses = Dose.objects.filter(patient__in=access.patients_for(self.request.user))
+        if "from" in params:
+            doses = doses.filter(scheduled_at__gte=_datetime(params["from"], "from"))
+        if "to" in params:
+            doses = doses.filter(scheduled_at__lt=_datetime(params["to"], "to"))
+        if "status" in params:
+            value = params["status"]
+            if value not in Dose.Status.values:
+                raise ValidationError({"status": [f"One of {', '.join(Dose.Status.values)}."]})
+            doses = doses.filter(status=value)
+        if "reminder" in params:
+            doses = doses.filter(reminder__object_id=_uuid(params["reminder"], "reminder"))
+        orderings = {"scheduledAt": "scheduled_at", "-scheduledAt": "-scheduled_at"}
+        if params.get("ordering", "scheduledAt") not in orderings:
+            raise ValidationError({"ordering": ["scheduledAt or -scheduledAt."]})
+        ordering = orderings[params.get("ordering", "scheduledAt")]
+        return doses.select_related("reminder", "patient").order_by(ordering, "pk")
+
+
+@extend_schema_view(
+    list=extend_schema(description="Confirmations (doses taken) of the patients you may see, newest first."),
+    retrieve=extend_schema(description="One confirmation."),
+)
+class ConfirmationViewSet(
+    RecordsCaregiverViews,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = api.ConfirmationSerializer
+
+    def patient_of(self, obj) -> PatientProfile:
+        return obj.reminder.patient
+
+    def get_queryset(self):
+        return (
+            ConfirmationLog.objects.filter(reminder__patient__in=access.patients_for(self.request.user))
+            .select_related("reminder", "dose", "confirmed_by")
+            .order_by("-confirmed_at", "-pk")
+        )
+
+    @extend_schema(
+        request=api.ConfirmRequestSerializer,
+        responses={201: api.ConfirmationSerializer, 200: api.ConfirmationSerializer},
+        description=(
+            "Confirm a dose as taken. Idempotent: confirming a dose already taken answers 200 with the "
+            "same confirmation; the first time answers 201. Needs a link that allows confirming doses."
+        ),
+        examples=[
+            OpenApiExample(
+                "Taken now", value={"dose": "7d0b6c4e-2f1a-4f55-9a58-0e6a4a3d9b11"}, request_only=True
+            )
+        ],
+    )
+    def create(self, request, *args, **kwargs):
+        payload = api.ConfirmRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        visible = Dose.objects.filter(patient__in=access.patients_for(request.user)).select_related(
+            "reminder", "patient"
+        )
+        dose = get_object_or_404(visible, object_id=payload.validated_data["dose"])
+        if not access.can(request.user, Action.CONFIRM_DOSES, dose.patient):
+            _refuse("Your link to this patient does not allow confirming doses.")
+        existing = ConfirmationLog.objects.filter(dose=dose, undone_at__isnull=True).exists()
+        try:
+            log = services.dose_confirm(
+                dose=dose,
+                by=request.user,
+                method=ConfirmationLog.Method.API,
+                taken_at=payload.validated_data.get("confirmedAt"),
+            )
+        except services.DoseError as error:
+            raise ValidationError({"dose": [str(error)]}) from None
+        log = self.get_queryset().get(pk=log.pk)
+        return Response(
+            api.ConfirmationSerializer(log).data,
+            status=status.HTTP_200_OK if existing else status.HTTP_201_CREATED,
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(description="Your own activity: what you did, and what was done to your data."),
+    retrieve=extend_schema(description="One entry of your activity."),
+)
+class AuditViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = api.AuditSerializer
+    lookup_field = "uid"
+    lookup_url_kwarg = "objectId"
+    lookup_value_regex = UUID
+
+    def get_queryset(self):
+        user = self.request.user
+        mine = Q(actor_type="user", actor_id=user.pk)
+        profile = PatientProfile.objects.filter(user=user).values_list("pk", flat=True).first()
+        if profile is not None:
+            mine |= Q(patient_id=profile)
+        return AuditEntry.objects.filter(mine).order_by("-created_at", "-pk")
+
+
+def not_found(request, *args, **kwargs):
+    from django.http import JsonResponse
+
+    return JsonResponse({"detail": "Not found."}, status=404)
