@@ -32,6 +32,9 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("scheduler heartbeat", "adherence.tasks.heartbeat", every_minutes=1),
     PeriodicJob("make doses ahead", "reminders.tasks.make_doses", every_minutes=60),
     PeriodicJob("seal the audit trail", "audit.tasks.seal_trail", every_minutes=1),
+    PeriodicJob("send due reminders", "notifications.tasks.send_due_reminders", every_minutes=1),
+    PeriodicJob("sweep missed doses", "notifications.tasks.sweep_missed_doses", every_minutes=1),
+    PeriodicJob("deliver notifications", "notifications.tasks.deliver_notifications", every_minutes=1),
 )
 
 

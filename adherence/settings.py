@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "patients",
     "reminders",
     "audit",
+    "notifications",
     "api",
 ]
 
@@ -95,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "adherence.context_processors.site",
+                "notifications.context_processors.push",
             ],
         },
     },
@@ -347,6 +349,27 @@ CARE_INVITATION_DAYS = env_int("CARE_INVITATION_DAYS", 7, minimum=1, maximum=30)
 # Schedules are expanded into dose rows this many days ahead (decision 1).
 DOSE_HORIZON_DAYS = env_int("DOSE_HORIZON_DAYS", 7, minimum=2, maximum=60)
 
+# --- Notifications (notifications/) ---------------------------------------------------
+# The address of this site, for links in emails and texts sent by the worker (no request there).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# How often open pages ask for new notifications (the header badge, the caregiver dashboard).
+NOTIFICATION_POLL_SECONDS = env_int("NOTIFICATION_POLL_SECONDS", 30, minimum=1, maximum=30)
+# Web push (VAPID). Without both keys, the app offers no push notifications.
+# Make a pair with: .venv/bin/python manage.py vapid_keys
+VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY")
+VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY")
+VAPID_SUBJECT = env_str("VAPID_SUBJECT", "mailto:adhere@localhost")
+# Tests only: accept push endpoints on this machine (http://127.0.0.1:PORT). Never from the
+# environment: the server POSTs to every endpoint a browser hands over, and local ones would
+# let anyone who can sign in make it send requests into our own network.
+PUSH_ALLOW_LOCAL_ENDPOINTS = False
+# Text messages: "console" prints them to the log; "twilio" sends them through Twilio's REST API.
+SMS_BACKEND = env_str("SMS_BACKEND", "console")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
+TWILIO_API_URL = env_str("TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
+
 # --- Audit trail --------------------------------------------------------------------
 # Entries carry an HMAC under this key (or one derived from SECRET_KEY). Set it
 # separately in production so that rotating SECRET_KEY keeps the trail verifiable.
@@ -401,5 +424,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.document_errors"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.document_errors",
+        "api.schema.add_examples",
+    ],
 }

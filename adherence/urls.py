@@ -17,6 +17,8 @@ urlpatterns = [
     path("", include("patients.urls")),
     path("patients/<int:patient_id>/", include("reminders.urls")),
     path("", include("audit.urls")),
+    path("", include("notifications.urls")),
+    path("", include("notifications.push_urls")),
     path("api/", include("api.urls")),
     # allauth's headless API always routes phone-number accounts, which Adhere does not have
     # (a patient's number is in their profile): those answer 404 instead of failing.

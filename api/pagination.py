@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 
@@ -18,6 +18,12 @@ class Pagination(PageNumberPagination):
         if not raw.isdigit() or int(raw) < 1:
             raise ValidationError({"pageSize": ["A whole number from 1 to 200."]})
         return min(int(raw), self.max_page_size)
+
+    def get_page_number(self, request, paginator):
+        # DRF alone reads an empty ?page= as page 1; it is no page, like ?page=0.
+        if request.query_params.get(self.page_query_param) == "":
+            raise NotFound(self.invalid_page_message.format(page_number="", message=""))
+        return super().get_page_number(request, paginator)
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
         parameters = super().get_schema_operation_parameters(view)

@@ -11,7 +11,7 @@ from audit.models import AuditEntry
 from patients import phone
 from patients.models import PatientProfile, available_time_zones
 from reminders.fhir import to_fhir
-from reminders.models import ConfirmationLog, Dose, MedicationReminder
+from reminders.models import ConfirmationLog, Dose, MedicationReminder, MissedDoseAlert
 from reminders.schedule import Schedule, ScheduleError
 
 
@@ -169,7 +169,7 @@ class ReminderSerializer(serializers.ModelSerializer):
     schedule = ScheduleField()
     scheduleSummary = serializers.CharField(source="schedule_summary", read_only=True)
     graceMinutes = serializers.IntegerField(
-        source="grace_minutes", min_value=5, max_value=1440, required=False
+        source="grace_minutes", min_value=1, max_value=1440, required=False
     )
     isActive = serializers.BooleanField(source="is_active", read_only=True)
     timeZoneMode = serializers.ChoiceField(
@@ -238,6 +238,35 @@ class DoseSerializer(serializers.ModelSerializer):
             "skipReason",
             "asNeeded",
             "resolvedAt",
+        ]
+        read_only_fields = fields
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    """The brief's MissedDoseAlert (reminder, alertedAt), with the dose and who is handling it."""
+
+    objectId = serializers.UUIDField(source="object_id", read_only=True)
+    reminder = ObjectIdField(source="reminder.object_id")
+    dose = ObjectIdField(source="dose.object_id")
+    patient = ObjectIdField(source="patient.object_id")
+    alertedAt = serializers.DateTimeField(source="alerted_at", read_only=True)
+    acknowledgedBy = ObjectIdField(source="acknowledged_by.object_id", allow_null=True)
+    acknowledgedAt = serializers.DateTimeField(source="acknowledged_at", read_only=True, allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+
+    class Meta:
+        model = MissedDoseAlert
+        fields = [
+            "objectId",
+            "reminder",
+            "dose",
+            "patient",
+            "alertedAt",
+            "acknowledgedBy",
+            "acknowledgedAt",
+            "createdAt",
+            "updatedAt",
         ]
         read_only_fields = fields
 

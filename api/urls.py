@@ -16,6 +16,7 @@ router.register("patients", views.PatientViewSet, basename="patient")
 router.register("reminders", views.ReminderViewSet, basename="reminder")
 router.register("doses", views.DoseViewSet, basename="dose")
 router.register("confirmations", views.ConfirmationViewSet, basename="confirmation")
+router.register("alerts", views.AlertViewSet, basename="alert")
 router.register("audit", views.AuditViewSet, basename="audit")
 
 # The documentation pages' scripts come from our origin (drf-spectacular-sidecar;

@@ -19,7 +19,7 @@ from patients.access import Action
 from patients.models import PatientProfile
 from patients.services import patient_profile_create, patient_profile_update
 from reminders import services
-from reminders.models import ConfirmationLog, Dose, MedicationReminder
+from reminders.models import ConfirmationLog, Dose, MedicationReminder, MissedDoseAlert
 
 # Anything up to the slash: a malformed objectId is then the API's own JSON 404, not a page.
 UUID = r"[^/]+"
@@ -315,6 +315,37 @@ class ConfirmationViewSet(
         return Response(
             api.ConfirmationSerializer(log).data,
             status=status.HTTP_200_OK if existing else status.HTTP_201_CREATED,
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description=(
+            "Missed-dose alerts of the patients you may see, newest first: one per dose that passed its "
+            "window without being recorded. Filter with from/to (alertedAt, UTC) and reminder."
+        ),
+        parameters=[
+            OpenApiParameter("from", datetime.datetime, description="Alerted at or after this moment."),
+            OpenApiParameter("to", datetime.datetime, description="Alerted before this moment."),
+            OpenApiParameter("reminder", OpenApiTypes.UUID, description="Only this reminder's alerts."),
+        ],
+    ),
+    retrieve=extend_schema(description="One missed-dose alert."),
+)
+class AlertViewSet(RecordsCaregiverViews, viewsets.ReadOnlyModelViewSet):
+    serializer_class = api.AlertSerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        alerts = MissedDoseAlert.objects.filter(patient__in=access.patients_for(self.request.user))
+        if "from" in params:
+            alerts = alerts.filter(alerted_at__gte=_datetime(params["from"], "from"))
+        if "to" in params:
+            alerts = alerts.filter(alerted_at__lt=_datetime(params["to"], "to"))
+        if "reminder" in params:
+            alerts = alerts.filter(reminder__object_id=_uuid(params["reminder"], "reminder"))
+        return alerts.select_related("reminder", "dose", "patient", "acknowledged_by").order_by(
+            "-alerted_at", "-pk"
         )
 
 

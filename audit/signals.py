@@ -42,6 +42,10 @@ AUDITED = (
     ),
     Audited("reminders.Dose", patient_id=lambda dose: dose.patient_id),
     Audited("reminders.ConfirmationLog", patient_id=lambda log: _confirmation_patient(log)),
+    Audited("reminders.MissedDoseAlert", patient_id=lambda alert: alert.patient_id),
+    Audited("notifications.NotificationSettings"),
+    # The endpoint and keys let anyone push to that browser: never written.
+    Audited("notifications.PushSubscription", secret=frozenset({"endpoint", "p256dh", "auth"})),
 )
 
 

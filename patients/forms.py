@@ -147,8 +147,22 @@ class InviteCaregiverForm(forms.Form):
 class CareLinkPermissionsForm(forms.ModelForm):
     class Meta:
         model = CareLink
-        fields = ["can_confirm_doses", "receives_missed_dose_alerts"]
+        fields = ["can_confirm_doses", "receives_missed_dose_alerts", "alert_delay_minutes"]
         labels = {
             "can_confirm_doses": "May confirm doses for me",
             "receives_missed_dose_alerts": "Tell them when I miss a dose",
+            "alert_delay_minutes": "When to tell them",
         }
+        help_texts = {
+            "alert_delay_minutes": "For example your daughter at once and your nurse after an hour. "
+            "Once one of them says they are handling it, the later ones are not told.",
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Left out of a post (an older form), the delay stays what it was.
+        self.fields["alert_delay_minutes"].required = False
+
+    def clean_alert_delay_minutes(self):
+        value = self.cleaned_data.get("alert_delay_minutes")
+        return self.instance.alert_delay_minutes if value in (None, "") else value

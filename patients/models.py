@@ -77,6 +77,17 @@ class PatientProfile(models.Model):
         return timezone.now().astimezone(self.zone)
 
 
+# The escalation steps a patient can choose for a caregiver (minutes after the dose was missed).
+ALERT_DELAYS = [
+    (0, "At once"),
+    (15, "After 15 minutes"),
+    (30, "After 30 minutes"),
+    (60, "After an hour"),
+    (120, "After 2 hours"),
+    (240, "After 4 hours"),
+]
+
+
 class CareLinkQuerySet(models.QuerySet):
     def active(self) -> CareLinkQuerySet:
         return self.filter(status=CareLink.Status.ACTIVE)
@@ -120,6 +131,12 @@ class CareLink(models.Model):
     )
     receives_missed_dose_alerts = models.BooleanField(
         "gets missed-dose alerts", default=True, help_text="Is told when you miss a dose."
+    )
+    alert_delay_minutes = models.PositiveIntegerField(
+        "when to alert them",
+        choices=ALERT_DELAYS,
+        default=0,
+        help_text="How long after a missed dose they are told, unless someone is already handling it.",
     )
     # Part of the signed invitation link; a new invitation replaces it.
     invite_nonce = models.CharField(max_length=32, default="", editable=False)

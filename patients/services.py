@@ -252,9 +252,22 @@ def care_link_leave(*, link: CareLink) -> CareLink:
 
 @transaction.atomic
 def care_link_set_permissions(
-    *, link: CareLink, can_confirm_doses: bool, receives_missed_dose_alerts: bool
+    *,
+    link: CareLink,
+    can_confirm_doses: bool,
+    receives_missed_dose_alerts: bool,
+    alert_delay_minutes: int | None = None,
 ) -> CareLink:
     link.can_confirm_doses = can_confirm_doses
     link.receives_missed_dose_alerts = receives_missed_dose_alerts
-    link.save(update_fields=["can_confirm_doses", "receives_missed_dose_alerts", "updated_at"])
+    if alert_delay_minutes is not None:
+        link.alert_delay_minutes = alert_delay_minutes
+    link.save(
+        update_fields=[
+            "can_confirm_doses",
+            "receives_missed_dose_alerts",
+            "alert_delay_minutes",
+            "updated_at",
+        ]
+    )
     return link

@@ -241,7 +241,11 @@ def caring(request: HttpRequest) -> HttpResponse:
     summaries = today_summaries([link.patient for link in links])
     access.record_caregiver_views([link.patient for link in links])
     rows = [(link, summaries[link.patient_id]) for link in links]
-    return render(request, "patients/caring.html", {"links": links, "rows": rows})
+    from notifications.selectors import alerts_panel
+
+    return render(
+        request, "patients/caring.html", {"links": links, "rows": rows, **alerts_panel(request.user)}
+    )
 
 
 @login_required

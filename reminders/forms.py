@@ -90,7 +90,7 @@ class MedicationForm(forms.Form):
     )
     max_hours = forms.IntegerField(label="In how many hours", min_value=1, max_value=168, required=False)
     grace_minutes = forms.IntegerField(
-        label="Count a dose as missed after (minutes)", min_value=5, max_value=24 * 60, initial=60
+        label="Count a dose as missed after (minutes)", min_value=1, max_value=24 * 60, initial=60
     )
     time_zone_mode = forms.ChoiceField(
         label="When you travel",

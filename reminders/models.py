@@ -56,7 +56,7 @@ class MedicationReminder(models.Model):
     grace_minutes = models.PositiveIntegerField(
         "minutes before a dose counts as missed",
         default=60,
-        validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
     )
     is_active = models.BooleanField("active", default=True, help_text="Off pauses this medication.")
     time_zone_mode = models.CharField(max_length=8, choices=TimeZoneMode.choices, default=TimeZoneMode.LOCAL)
@@ -157,7 +157,10 @@ class Dose(models.Model):
     taken_at = models.DateTimeField(null=True, blank=True, help_text="When it was taken, as the person said.")
     skip_reason = models.CharField(max_length=8, choices=SkipReason.choices, blank=True)
     skip_note = models.CharField(max_length=200, blank=True)
-    reminded_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True, help_text="When the first reminder went out.")
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    # The next reminder of a dose still pending: a snooze, or "every N minutes".
+    remind_again_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(
         null=True, blank=True, help_text="When it was taken, skipped or missed."
     )
@@ -181,6 +184,18 @@ class Dose(models.Model):
             # The missed-dose sweep: pending doses whose window has ended, and nothing else.
             models.Index(
                 fields=["window_ends_at"], condition=Q(status="pending"), name="dose_pending_window_ends"
+            ),
+            # Due reminders: pending doses not yet reminded, by time...
+            models.Index(
+                fields=["scheduled_at"],
+                condition=Q(status="pending", reminded_at__isnull=True, as_needed=False),
+                name="dose_pending_unreminded",
+            ),
+            # ...and those to remind again (snoozed, or repeating).
+            models.Index(
+                fields=["remind_again_at"],
+                condition=Q(status="pending", remind_again_at__isnull=False),
+                name="dose_pending_remind_again",
             ),
         ]
 
@@ -242,3 +257,51 @@ class ConfirmationLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reminder} taken {self.confirmed_at:%Y-%m-%d %H:%M} UTC"
+
+
+class MissedDoseAlert(models.Model):
+    """The brief's MissedDoseAlert (reminder, alertedAt): one per missed dose, never two.
+
+    Made by the missed-dose sweep (notifications/sweep.py). The patient is
+    told at once; caregivers whose link includes alerts are told in the order
+    and after the delay the patient chose, until one of them acknowledges it
+    ("I'm handling it"), which stops the later steps.
+    """
+
+    # The API's objectId: opaque, not a guessable sequence.
+    object_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reminder = models.ForeignKey(MedicationReminder, on_delete=models.CASCADE, related_name="missed_alerts")
+    dose = models.OneToOneField(Dose, on_delete=models.CASCADE, related_name="missed_alert")
+    # Denormalised from dose.patient, as on Dose: a patient's alerts are one indexed query.
+    patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE, related_name="missed_alerts")
+    alerted_at = models.DateTimeField()
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # Escalation: caregivers whose delay is at most this many minutes have been told...
+    escalated_through = models.IntegerField(default=-1, editable=False)
+    # ...and the next step is due then (None: no more steps).
+    escalation_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "missed-dose alert"
+        ordering = ["-alerted_at", "-pk"]
+        indexes = [
+            models.Index(fields=["patient", "alerted_at"], name="alert_patient_time"),
+            # The escalation job: alerts with a step due, and nothing else.
+            models.Index(
+                fields=["escalation_due_at"],
+                condition=Q(escalation_due_at__isnull=False),
+                name="alert_escalation_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Missed: {self.dose}"
+
+    @property
+    def is_acknowledged(self) -> bool:
+        return self.acknowledged_at is not None

@@ -16,6 +16,7 @@ urlpatterns = [
     path("doses/<int:dose_id>/taken/", views.dose_taken, name="dose_taken"),
     path("doses/<int:dose_id>/skip/", views.dose_skip, name="dose_skip"),
     path("doses/<int:dose_id>/undo/", views.dose_undo, name="dose_undo"),
+    path("doses/<int:dose_id>/snooze/", views.dose_snooze, name="dose_snooze"),
     path("history/", views.history, name="history"),
     path("history/<str:day>/", views.history_day, name="history_day"),
 ]

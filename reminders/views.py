@@ -283,6 +283,28 @@ def dose_undo(request: HttpRequest, patient_id: int, dose_id: int) -> HttpRespon
     return _dose_response(request, patient_access, remaining)
 
 
+@login_required
+@require_POST
+def dose_snooze(request: HttpRequest, patient_id: int, dose_id: int) -> HttpResponse:
+    """ "Remind me again in 10, 30 or 60 minutes": the patient's own doses only."""
+    from notifications.due import dose_snooze as snooze
+
+    patient_access = access.require(request.user, patient_id, Action.MANAGE)
+    dose = _dose(patient_access, dose_id)
+    try:
+        minutes = int(request.POST.get("minutes", ""))
+    except ValueError:
+        minutes = 0
+    try:
+        snooze(dose=dose, minutes=minutes)
+    except services.DoseError as error:
+        return _dose_response(request, patient_access, dose, error=str(error))
+    if not request.htmx:
+        at = dose.remind_again_at.astimezone(patient_access.patient.zone)
+        messages.success(request, f"{dose.reminder.medication_name}: we will remind you again at {at:%H:%M}.")
+    return _dose_response(request, patient_access, dose)
+
+
 # --- History ---------------------------------------------------------------------------------------
 
 

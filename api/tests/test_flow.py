@@ -1,7 +1,7 @@
 """The brief's integration flow, through the API only, as an app would run it:
 
 sign in -> set a MedicationReminder -> its doses -> confirm one with a ConfirmationLog
--> the reminder isConfirmed -> query MissedDoseAlert (arrives with the missed-dose issue).
+-> the reminder isConfirmed -> a dose missed -> query MissedDoseAlert.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from django.test import Client
 
 from accounts.tests.factories import PASSWORD, UserFactory
 from api.tests.helpers import CONFIRMATIONS, DOSES, LOGIN, PATIENTS, REMINDERS, Api, detail, is_uuid, send
+from notifications.sweep import sweep_missed
 
 pytestmark = pytest.mark.django_db
 
@@ -122,15 +123,27 @@ def test_the_flow_through_the_api():
         ]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="Open: MissedDoseAlert and /api/v1/alerts/ arrive with the missed-dose issue"
-)
 def test_the_flow_queries_missed_dose_alerts():
     with time_machine.travel(MORNING, tick=False) as clock:
         flow = run_the_flow(clock)
-        # 21:30: the 20:00 dose's window closed at 21:00 without a confirmation.
+        # 21:30: the 20:00 dose's window closed at 21:00 without a confirmation,
+        # and the scheduler's missed-dose sweep has run.
         clock.move_to(LATE_EVENING)
+        sweep_missed()
 
         response = flow.api.get("/api/v1/alerts/")
+        evening_now = flow.api.get(detail(DOSES, flow.doses[1]["objectId"]))
 
-    assert response.status_code == 200
+        assert response.status_code == 200
+        alerts = response.json()["results"]
+        one = flow.api.get(detail("/api/v1/alerts/", alerts[0]["objectId"]))
+
+    evening = flow.doses[1]
+    assert [(a["reminder"], a["dose"], a["patient"], a["alertedAt"]) for a in alerts] == [
+        (flow.reminder["objectId"], evening["objectId"], flow.patient["objectId"], "2026-03-02T21:30:00Z")
+    ]
+    assert is_uuid(alerts[0]["objectId"])
+    assert alerts[0]["acknowledgedBy"] is None
+    # The morning dose was confirmed: no alert for it; the evening dose now reads missed.
+    assert evening_now.json()["status"] == "missed"
+    assert one.json() == alerts[0]

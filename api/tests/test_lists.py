@@ -102,7 +102,7 @@ def test_a_nonsense_page_size_is_refused_in_words(ann, ann_api, size):
     assert response.json()["errors"]["pageSize"] == ["A whole number from 1 to 200."]
 
 
-@pytest.mark.parametrize("page", ["0", "99", "last-but-one", "-1"])
+@pytest.mark.parametrize("page", ["0", "99", "last-but-one", "-1", ""])
 def test_a_page_that_does_not_exist_answers_404(ann, ann_api, page):
     make_doses(MedicationFactory(patient=ann), 3)
 

@@ -532,7 +532,7 @@ def test_a_reminder_names_every_missing_field(ann, ann_api):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("graceMinutes", 1, "Ensure this value is greater than or equal to 5."),
+        ("graceMinutes", 0, "Ensure this value is greater than or equal to 1."),
         ("graceMinutes", 100_000, "Ensure this value is less than or equal to 1440."),
         ("timeZoneMode", "moon", '"moon" is not a valid choice.'),
         ("medicationName", "", "This field may not be blank."),

@@ -114,6 +114,21 @@ class World:
             resolved_at=timezone.now(),
         )
 
+        from reminders.models import MissedDoseAlert
+
+        self.missed_dose = DoseFactory(
+            reminder=self.medication,
+            scheduled_at=timezone.now() - timedelta(hours=3),
+            status="missed",
+            resolved_at=timezone.now() - timedelta(hours=2),
+        )
+        self.alert = MissedDoseAlert.objects.create(
+            reminder=self.medication,
+            dose=self.missed_dose,
+            patient=self.ann,
+            alerted_at=timezone.now() - timedelta(hours=2),
+        )
+
     def user(self, role: str):
         return {
             "anonymous": None,
@@ -506,6 +521,7 @@ MATRIX += [
     ),
     Case("api:dose-detail", "GET", _api("dose", "dose"), _medication_id, API_VIEWERS),
     Case("api:confirmation-detail", "GET", _api("confirmation", "confirmation"), _medication_id, API_VIEWERS),
+    Case("api:alert-detail", "GET", _api("alert", "alert"), _medication_id, API_VIEWERS),
     Case(
         "api:audit-detail",
         "GET",
@@ -606,3 +622,40 @@ def test_staff_only_admin(client):
     response = client.get(url)
     assert response.status_code == 302
     assert world.olga.display_name not in response.content.decode()
+
+
+# --- Notifications -------------------------------------------------------------------------
+
+
+def _dose_link_url(world: World) -> str:
+    from notifications.links import make_token
+
+    return reverse("notifications:dose_link", args=[make_token(world.dose, world.ann.user, "taken")])
+
+
+def _acknowledged(world: World) -> bool:
+    return type(world.alert).objects.get(pk=world.alert.pk).acknowledged_at is not None
+
+
+MATRIX += [
+    Case(
+        "reminders:dose_snooze",
+        "POST",
+        _dose_url("reminders:dose_snooze"),
+        _medicine,
+        ONLY_THE_PATIENT_ACTS,
+        data={"minutes": "10"},
+        done=lambda w: type(w.dose).objects.get(pk=w.dose.pk).remind_again_at is not None,
+    ),
+    Case(
+        "notifications:alert_acknowledge",
+        "POST",
+        lambda w: reverse("notifications:alert_acknowledge", args=[w.alert.pk]),
+        _ann,
+        # Caregivers whose link includes alerts (Carl's and Alma's), nobody else.
+        everyone(NOT_FOUND, anonymous=LOGIN, caregiver_confirm=DONE, caregiver_alerts=DONE),
+        done=_acknowledged,
+    ),
+    # The signed link is the credential: whoever holds it sees the confirmation page.
+    Case("notifications:dose_link", "GET", _dose_link_url, _medicine, everyone(SHOWN)),
+]

@@ -1,0 +1,60 @@
+"""Email: Django's mail backends, a readable text part and an HTML part.
+
+A due-dose email carries, for each dose still pending, signed one-click
+"Taken" and "Skip" links (notifications/links.py).
+"""
+
+from __future__ import annotations
+
+import smtplib
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from notifications.channels import DeliveryError
+from notifications.links import absolute_url
+from notifications.models import Kind
+from reminders.models import Dose
+
+
+def context_for(notification) -> dict:
+    doses = []
+    if notification.kind == Kind.REMINDER:
+        for dose in notification.doses.filter(status=Dose.Status.PENDING).select_related(
+            "reminder", "patient"
+        ):
+            doses.append(
+                {
+                    "dose": dose,
+                    "at": dose.scheduled_at.astimezone(dose.patient.zone).strftime("%H:%M"),
+                    "taken_url": absolute_url(dose, notification.recipient, "taken"),
+                    "skip_url": absolute_url(dose, notification.recipient, "skip"),
+                }
+            )
+    return {
+        "notification": notification,
+        "doses": doses,
+        "open_url": settings.SITE_URL + (notification.link or "/"),
+        "settings_url": settings.SITE_URL + reverse("notifications:settings"),
+        "site_url": settings.SITE_URL,
+    }
+
+
+def send(notification) -> None:
+    address = notification.recipient.email
+    if not address:
+        raise DeliveryError("The recipient has no email address.", permanent=True)
+    context = context_for(notification)
+    message = EmailMultiAlternatives(
+        subject=notification.title,
+        body=render_to_string("notifications/email/message.txt", context),
+        to=[address],
+    )
+    message.attach_alternative(render_to_string("notifications/email/message.html", context), "text/html")
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError) as error:
+        permanent = isinstance(error, smtplib.SMTPRecipientsRefused)
+        raise DeliveryError(f"The mail server refused it: {error}", permanent=permanent) from error

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from django import forms
+
+from notifications.models import NotificationSettings
+from patients.forms import PhoneNumberField, time_zone_choices
+
+
+class NotificationSettingsForm(forms.ModelForm):
+    sms_number = PhoneNumberField(label="Number for text messages", required=False)
+    time_zone = forms.ChoiceField(
+        label="Time zone for quiet hours",
+        choices=time_zone_choices,
+        widget=forms.Select(attrs={"data-propose-browser-zone": ""}),
+    )
+    repeat_every_minutes = forms.TypedChoiceField(
+        label="When a dose is due, remind me",
+        choices=[
+            ("" if value is None else value, label) for value, label in NotificationSettings.REPEAT_CHOICES
+        ],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text="Reminders stop once you answer, or when the dose counts as missed.",
+    )
+
+    class Meta:
+        model = NotificationSettings
+        fields = [
+            "by_email",
+            "by_push",
+            "by_sms",
+            "sms_number",
+            "quiet_start",
+            "quiet_end",
+            "time_zone",
+            "repeat_every_minutes",
+        ]
+        labels = {
+            "by_email": "Email",
+            "by_push": "Push notifications, on the devices where I turn them on",
+            "by_sms": "Text messages",
+            "quiet_start": "Quiet hours from",
+            "quiet_end": "Quiet hours until",
+        }
+        help_texts = {
+            "quiet_start": "For example 22:00. Leave both empty for no quiet hours.",
+            "quiet_end": "For example 07:00.",
+        }
+        widgets = {
+            "quiet_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "quiet_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("quiet_start"), cleaned.get("quiet_end")
+        if (
+            (start is None) != (end is None)
+            and "quiet_start" not in self.errors
+            and "quiet_end" not in self.errors
+        ):
+            missing = "quiet_end" if end is None else "quiet_start"
+            self.add_error(missing, "Give both times, or leave both empty.")
+        elif start is not None and start == end:
+            self.add_error("quiet_end", "Quiet hours must end at a different time than they start.")
+        if cleaned.get("by_sms") and not cleaned.get("sms_number") and "sms_number" not in self.errors:
+            self.add_error("sms_number", "Give the number for text messages, or untick text messages.")
+        return cleaned

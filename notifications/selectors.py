@@ -1,0 +1,57 @@
+"""Reads for the notification pages, each in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from notifications.models import Notification
+from patients import access
+from patients.access import Action
+from reminders.models import MissedDoseAlert
+
+# The dashboard shows alerts this recent that nobody has taken on.
+OPEN_ALERTS_WINDOW = datetime.timedelta(days=2)
+
+
+def inbox(user) -> QuerySet[Notification]:
+    return Notification.objects.in_app_for(user).select_related("patient").order_by("-created_at", "-pk")
+
+
+def unread_count(user) -> int:
+    return Notification.objects.in_app_for(user).unread().count()
+
+
+def alert_states(user, items) -> dict[int, MissedDoseAlert]:
+    """For caregiver alerts in the list: the (first) alert each is about, with who is handling it."""
+    wanted = [item.pk for item in items if item.kind == "caregiver_alert"]
+    if not wanted:
+        return {}
+    through = Notification.alerts.through.objects.filter(notification_id__in=wanted).select_related(
+        "misseddosealert__acknowledged_by", "misseddosealert__patient"
+    )
+    states: dict[int, MissedDoseAlert] = {}
+    for row in through:
+        states.setdefault(row.notification_id, row.misseddosealert)
+    return states
+
+
+def alerts_panel(user) -> dict:
+    """Missed-dose alerts of the patients this user gets alerts for: open ones, and who took the others."""
+    since = timezone.now() - OPEN_ALERTS_WINDOW
+    alerts = list(
+        MissedDoseAlert.objects.filter(
+            patient__in=access.patients_for(user, Action.RECEIVE_ALERTS), alerted_at__gte=since
+        )
+        .exclude(patient__user=user)
+        .select_related("patient", "dose__reminder", "acknowledged_by")
+        .order_by("-alerted_at", "-pk")[:50]
+    )
+    return {
+        "alerts": alerts,
+        "open_count": sum(
+            1 for alert in alerts if alert.acknowledged_at is None and alert.dose.status == "missed"
+        ),
+    }

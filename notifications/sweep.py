@@ -1,0 +1,224 @@
+"""The missed-dose sweep and the escalation of its alerts (decision 2).
+
+The sweep reads pending doses whose grace window has ended through the
+partial index `dose_pending_window_ends`, so it costs what is due, not what
+exists. Each patient's doses are handled in one transaction: rows another
+worker holds are skipped (SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL),
+and each dose still goes from pending to missed by a compare-and-set update
+that only one worker can win. The winner creates the dose's one
+MissedDoseAlert (unique per dose) and queues the patient's message in the
+same transaction. After downtime every overdue dose is marked in one run,
+and each person gets one summary instead of one message per dose.
+
+Caregivers are told by `escalate()`: each caregiver whose link includes
+alerts, once their delay after the missed dose has passed, unless a
+caregiver has acknowledged the alert, the dose has since been recorded, or
+the patient paused reminders.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from audit.models import Action
+from audit.trail import audited_update, record, together
+from notifications import messages
+from notifications.models import Kind, Notification
+from notifications.outbox import queue
+from patients.models import CareLink
+from reminders.models import Dose, MissedDoseAlert
+
+# Doses (and alerts) read per run; what is left waits for the next run, a minute later.
+BATCH = 2000
+
+
+def sweep_missed(*, now: datetime.datetime | None = None) -> int:
+    """Mark every overdue pending dose missed, alert its patient, then escalate. Returns doses marked."""
+    now = now or timezone.now()
+    overdue = (
+        Dose.objects.filter(status=Dose.Status.PENDING, window_ends_at__lte=now)
+        .order_by("window_ends_at")
+        .values_list("pk", "patient_id")[:BATCH]
+    )
+    by_patient: dict[int, list[int]] = defaultdict(list)
+    for dose_id, patient_id in overdue:
+        by_patient[patient_id].append(dose_id)
+    marked = sum(_mark_missed(dose_ids, now=now) for dose_ids in by_patient.values())
+    escalate(now=now)
+    return marked
+
+
+def _mark_missed(dose_ids: list[int], *, now: datetime.datetime) -> int:
+    """One patient's overdue doses: missed, one alert each, one message to the patient."""
+    with transaction.atomic(), together():
+        candidates = list(
+            Dose.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=dose_ids, status=Dose.Status.PENDING, window_ends_at__lte=now)
+            .select_related("reminder", "patient__user")
+            .order_by("scheduled_at", "pk")
+        )
+        missed = [
+            dose
+            for dose in candidates
+            if audited_update(
+                Dose.objects.filter(pk=dose.pk, status=Dose.Status.PENDING),
+                dose,
+                patient_id=dose.patient_id,
+                status=Dose.Status.MISSED,
+                resolved_at=now,
+                remind_again_at=None,
+                updated_at=now,
+            )
+        ]
+        if not missed:
+            return 0
+        patient = missed[0].patient
+        first_step = _first_caregiver_step(patient) if patient.is_active else None
+        alerts = []
+        for dose in missed:
+            dose.status = Dose.Status.MISSED
+            alert = MissedDoseAlert.objects.create(
+                reminder=dose.reminder,
+                dose=dose,
+                patient=patient,
+                alerted_at=now,
+                escalation_due_at=None
+                if first_step is None
+                else now + datetime.timedelta(minutes=first_step),
+            )
+            alerts.append(alert)
+        if patient.is_active:
+            queue(messages.missed(alerts), [patient.user], now=now)
+        record(
+            Action.ALERT,
+            entity_type=MissedDoseAlert._meta.label,
+            patient_id=patient.pk,
+            payload={
+                "doses": [dose.pk for dose in missed],
+                "told": [patient.user.email] if patient.is_active else [],
+                "paused": not patient.is_active,
+            },
+        )
+    return len(missed)
+
+
+def _alert_links():
+    return CareLink.objects.active().filter(receives_missed_dose_alerts=True, caregiver__is_active=True)
+
+
+def _first_caregiver_step(patient) -> int | None:
+    delays = _alert_links().filter(patient=patient).values_list("alert_delay_minutes", flat=True)
+    return min(delays, default=None)
+
+
+def escalate(*, now: datetime.datetime | None = None) -> int:
+    """Tell each caregiver the alerts whose step for them has come, in one message per caregiver.
+
+    Returns how many alerts took a step.
+    """
+    now = now or timezone.now()
+    due = list(
+        MissedDoseAlert.objects.filter(escalation_due_at__lte=now)
+        .order_by("escalation_due_at")
+        .values_list("pk", flat=True)[:BATCH]
+    )
+    if not due:
+        return 0
+    with transaction.atomic(), together():
+        alerts = list(
+            MissedDoseAlert.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=due, escalation_due_at__lte=now)
+            .select_related("dose__reminder", "dose__patient__user", "reminder", "patient")
+        )
+        links: dict[int, list[CareLink]] = defaultdict(list)
+        for link in (
+            _alert_links().filter(patient__in={a.patient_id for a in alerts}).select_related("caregiver")
+        ):
+            links[link.patient_id].append(link)
+        # Whoever was told of an alert already (their delay changed since) is not told again.
+        told_before = set(
+            Notification.alerts.through.objects.filter(
+                misseddosealert__in=alerts, notification__kind=Kind.CAREGIVER_ALERT
+            ).values_list("misseddosealert_id", "notification__recipient_id")
+        )
+        tell: dict[int, list[MissedDoseAlert]] = defaultdict(list)
+        caregivers = {}
+        stepped = 0
+        for alert in alerts:
+            elapsed = (now - alert.alerted_at) / datetime.timedelta(minutes=1)
+            over = (
+                alert.acknowledged_at is not None
+                or alert.dose.status in (Dose.Status.TAKEN, Dose.Status.SKIPPED)
+                or not alert.patient.is_active
+            )
+            now_due = (
+                []
+                if over
+                else [
+                    link
+                    for link in links[alert.patient_id]
+                    if alert.escalated_through < link.alert_delay_minutes <= elapsed
+                ]
+            )
+            later = [
+                link.alert_delay_minutes
+                for link in links[alert.patient_id]
+                if link.alert_delay_minutes > elapsed
+            ]
+            through = max([alert.escalated_through, *(link.alert_delay_minutes for link in now_due)])
+            next_due = (
+                None if over or not later else alert.alerted_at + datetime.timedelta(minutes=min(later))
+            )
+            won = audited_update(
+                MissedDoseAlert.objects.filter(pk=alert.pk, escalation_due_at=alert.escalation_due_at),
+                alert,
+                patient_id=alert.patient_id,
+                escalated_through=through,
+                escalation_due_at=next_due,
+                updated_at=now,
+            )
+            if not won:
+                continue
+            stepped += 1
+            for link in now_due:
+                if (alert.pk, link.caregiver_id) in told_before:
+                    continue
+                caregivers[link.caregiver_id] = link.caregiver
+                tell[link.caregiver_id].append(alert)
+        for caregiver_id, told in tell.items():
+            queue(messages.caregiver_alert(told), [caregivers[caregiver_id]], now=now)
+        if tell:
+            record(
+                Action.ALERT,
+                entity_type=MissedDoseAlert._meta.label,
+                payload={
+                    "escalated": sorted({a.pk for told in tell.values() for a in told}),
+                    "told": sorted(caregivers[c].email for c in tell),
+                },
+            )
+    return stepped
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: MissedDoseAlert, by, now: datetime.datetime | None = None) -> MissedDoseAlert:
+    """A caregiver says "I'm handling it": the others see who, and later escalation steps stop.
+
+    A second press (or a second caregiver) changes nothing: the first one stands.
+    """
+    now = now or timezone.now()
+    audited_update(
+        MissedDoseAlert.objects.filter(Q(pk=alert.pk) & Q(acknowledged_at__isnull=True)),
+        alert,
+        patient_id=alert.patient_id,
+        acknowledged_by_id=by.pk,
+        acknowledged_at=now,
+        escalation_due_at=None,
+        updated_at=now,
+    )
+    alert.refresh_from_db()
+    return alert

@@ -1,0 +1,162 @@
+"""The notification list and badge, the settings page, acknowledging alerts, one-click dose links."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from accounts.idle import passive
+from audit.trail import acting_as, actor_for
+from notifications import selectors
+from notifications.forms import NotificationSettingsForm
+from notifications.links import BadLink, read_token
+from notifications.models import Notification, NotificationSettings
+from notifications.sweep import alert_acknowledge as acknowledge
+from patients import access
+from patients.access import Action
+from reminders import services as dose_services
+from reminders.forms import SkipForm
+from reminders.models import ConfirmationLog, Dose, MissedDoseAlert
+
+
+@login_required
+@require_safe
+def inbox(request: HttpRequest) -> HttpResponse:
+    """Every in-app message, newest first; opening the list marks them read."""
+    page = Paginator(selectors.inbox(request.user), 30).get_page(request.GET.get("page"))
+    items = list(page.object_list)
+    unread_ids = [item.pk for item in items if item.read_at is None]
+    response = render(
+        request,
+        "notifications/inbox.html",
+        {
+            "page": page,
+            "items": items,
+            "unread_ids": set(unread_ids),
+            "alert_states": selectors.alert_states(request.user, items),
+        },
+    )
+    if unread_ids:
+        with transaction.atomic():
+            Notification.objects.filter(pk__in=unread_ids).update(read_at=timezone.now())
+    return response
+
+
+@passive
+@login_required
+@require_safe
+def badge(request: HttpRequest) -> HttpResponse:
+    """The header's unread count, polled by htmx. Polling is not activity: an idle session still ends."""
+    if not request.htmx:  # opened directly: the list itself
+        return redirect("notifications:inbox")
+    return render(request, "notifications/_badge.html", {"unread": selectors.unread_count(request.user)})
+
+
+@login_required
+@require_POST
+def read_all(request: HttpRequest) -> HttpResponse:
+    Notification.objects.in_app_for(request.user).unread().update(read_at=timezone.now())
+    messages.success(request, "All notifications are marked as read.")
+    return redirect("notifications:inbox")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def settings_edit(request: HttpRequest) -> HttpResponse:
+    current = NotificationSettings.objects.filter(user=request.user).first()
+    if current is None:
+        profile = getattr(request, "own_profile", None)
+        current = NotificationSettings(
+            user=request.user,
+            time_zone=profile.time_zone if profile else "",
+            sms_number=profile.phone_number if profile else "",
+        )
+    form = NotificationSettingsForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your notification settings are saved.")
+        return redirect("notifications:settings")
+    return render(
+        request,
+        "notifications/settings.html",
+        {"form": form, "push_devices": request.user.push_subscriptions.count()},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@passive
+@login_required
+@require_safe
+def alerts_panel(request: HttpRequest) -> HttpResponse:
+    """The caregiver dashboard's open alerts, polled by htmx."""
+    if not request.htmx:  # opened directly: the dashboard itself
+        return redirect("patients:caring")
+    return render(request, "notifications/_alerts_panel.html", selectors.alerts_panel(request.user))
+
+
+@login_required
+@require_POST
+def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
+    """A caregiver says "I'm handling it". Only caregivers whose link includes alerts may."""
+    alert = get_object_or_404(
+        MissedDoseAlert.objects.filter(
+            patient__in=access.patients_for(request.user, Action.RECEIVE_ALERTS)
+        ).exclude(patient__user=request.user),
+        pk=alert_id,
+    )
+    alert = acknowledge(alert=alert, by=request.user)
+    if alert.acknowledged_by_id == request.user.pk:
+        messages.success(
+            request, f"The others can see that you are handling {alert.patient.display_name}'s missed dose."
+        )
+    else:
+        messages.info(
+            request,
+            f"{alert.acknowledged_by.email if alert.acknowledged_by else 'Someone'} is already handling it.",
+        )
+    if request.htmx:
+        return render(request, "notifications/_alerts_panel.html", selectors.alerts_panel(request.user))
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = ""
+    return redirect(back or "patients:caring")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def dose_link(request: HttpRequest, token: str) -> HttpResponse:
+    """A one-click link from a due-dose email: shows what it will do; only the POST acts."""
+    try:
+        link = read_token(token)
+    except BadLink as error:
+        return render(request, "notifications/dose_link.html", {"problem": str(error)}, status=400)
+    dose = link.dose
+    context = {"dose": dose, "action": link.action, "at": dose.scheduled_at.astimezone(dose.patient.zone)}
+    if dose.status != Dose.Status.PENDING:
+        context["already"] = dose
+        return render(request, "notifications/dose_link.html", context)
+    form = SkipForm(request.POST or None) if link.action == "skip" else None
+    context["form"] = form
+    if request.method == "POST":
+        if form is not None and not form.is_valid():
+            return render(request, "notifications/dose_link.html", context, status=400)
+        with acting_as(actor_for(link.user), request.path):
+            try:
+                if link.action == "taken":
+                    dose_services.dose_confirm(dose=dose, by=link.user, method=ConfirmationLog.Method.LINK)
+                else:
+                    dose_services.dose_skip(dose=dose, by=link.user, **form.cleaned_data)
+            except dose_services.DoseError as error:
+                context["problem"] = str(error)
+                return render(request, "notifications/dose_link.html", context, status=400)
+        dose.refresh_from_db()
+        context["done"] = dose
+    return render(request, "notifications/dose_link.html", context)
