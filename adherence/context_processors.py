@@ -17,7 +17,6 @@ def site(request: HttpRequest) -> dict:
     context["own_profile"] = getattr(request, "own_profile", None)
     # The header's notification badge (counted only when a page shows it) and how often it polls.
     context["notification_poll_seconds"] = settings.NOTIFICATION_POLL_SECONDS
-    context["snooze_minutes"] = (10, 30, 60)
     if user is not None and user.is_authenticated:
         from notifications.selectors import unread_count
 

@@ -363,8 +363,15 @@ VAPID_SUBJECT = env_str("VAPID_SUBJECT", "mailto:adhere@localhost")
 # environment: the server POSTs to every endpoint a browser hands over, and local ones would
 # let anyone who can sign in make it send requests into our own network.
 PUSH_ALLOW_LOCAL_ENDPOINTS = False
-# Text messages: "console" prints them to the log; "twilio" sends them through Twilio's REST API.
-SMS_BACKEND = env_str("SMS_BACKEND", "console")
+# Text messages: "twilio" sends them through Twilio's REST API; "console" prints them to the log
+# (development only); empty: the app offers no text messages. The default is "console" with
+# DEBUG=1 and empty otherwise.
+SMS_BACKEND = env_str("SMS_BACKEND", "console" if DEBUG else "")
+if SMS_BACKEND == "console" and not DEBUG:
+    raise ImproperlyConfigured(
+        "SMS_BACKEND=console prints text messages instead of sending them; it is for development "
+        "(DEBUG=1). Set SMS_BACKEND=twilio with the TWILIO_* settings, or leave it empty for no texts."
+    )
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")

@@ -1,7 +1,8 @@
 """Due-dose reminders: the first one when a dose comes due, then again at a snooze or every N minutes.
 
 Reads pending doses through two partial indexes (`dose_pending_unreminded`,
-`dose_pending_remind_again`). Each reminder is a compare-and-set on the
+`dose_pending_remind_again`). One worker at a time handles a patient (their
+row is held), so the doses due together make one message. Each reminder is a compare-and-set on the
 dose (reminded_at still empty, or remind_again_at still what was read), so
 two workers never send the same round twice; the winner queues one message
 per patient for all the doses due together, in the same transaction.
@@ -19,15 +20,14 @@ from django.utils import timezone
 
 from audit.trail import audited_update, together
 from notifications import messages
-from notifications.outbox import queue, settings_for
-from reminders.models import Dose
+from notifications.outbox import hold_patient, queue, settings_for
+from reminders.models import SNOOZE_MINUTES, Dose
 
 BATCH = 2000
-SNOOZE_MINUTES = (10, 30, 60)
 
 
 def remind_due(*, now: datetime.datetime | None = None) -> int:
-    """Send every reminder that is due. Returns how many doses were reminded."""
+    """Send every reminder that is due. Returns how many doses were reminded (paused ones are not)."""
     now = now or timezone.now()
     still_open = Dose.objects.filter(status=Dose.Status.PENDING, window_ends_at__gt=now)
     first = still_open.filter(reminded_at__isnull=True, as_needed=False, scheduled_at__lte=now)
@@ -36,7 +36,7 @@ def remind_due(*, now: datetime.datetime | None = None) -> int:
     for query in (first, again):
         for dose_id, patient_id in query.values_list("pk", "patient_id")[:BATCH]:
             by_patient[patient_id].add(dose_id)
-    return sum(_remind(sorted(dose_ids), now=now) for dose_ids in by_patient.values())
+    return sum(_remind(patient_id, sorted(dose_ids), now=now) for patient_id, dose_ids in by_patient.items())
 
 
 def _next_reminder(dose: Dose, every_minutes: int | None, now: datetime.datetime) -> datetime.datetime | None:
@@ -46,8 +46,9 @@ def _next_reminder(dose: Dose, every_minutes: int | None, now: datetime.datetime
     return at if at < dose.window_ends_at else None
 
 
-def _remind(dose_ids: list[int], *, now: datetime.datetime) -> int:
+def _remind(patient_id: int, dose_ids: list[int], *, now: datetime.datetime) -> int:
     with transaction.atomic(), together():
+        hold_patient(patient_id)
         doses = list(
             Dose.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk__in=dose_ids, status=Dose.Status.PENDING, window_ends_at__gt=now)
@@ -60,32 +61,39 @@ def _remind(dose_ids: list[int], *, now: datetime.datetime) -> int:
         every = settings_for([patient.user])[patient.user.pk].repeat_every_minutes
         reminded = []
         for dose in doses:
+            snoozed = dose.remind_again_at is not None and dose.remind_again_at > now
             if dose.reminded_at is None and dose.scheduled_at <= now:
-                condition = {"reminded_at__isnull": True}
+                condition = {"reminded_at__isnull": True, "remind_again_at": dose.remind_again_at}
                 changes = {"reminded_at": now}
-            elif dose.remind_again_at is not None and dose.remind_again_at <= now:
+            elif dose.remind_again_at is not None and not snoozed:
                 condition = {"remind_again_at": dose.remind_again_at}
                 changes = {}
             else:
                 continue
-            next_at = _next_reminder(dose, every, now)
+            # Paused (the patient, or this medication): marked as handled, so it is not read
+            # again, but nothing is sent, counted or planned. Snoozed before the first reminder
+            # went (the patient has seen the dose): the snooze stands, nothing is sent now.
+            told = patient.is_active and dose.reminder.is_active and not snoozed
+            if snoozed:
+                next_at = dose.remind_again_at if patient.is_active and dose.reminder.is_active else None
+            else:
+                next_at = _next_reminder(dose, every, now) if told else None
+            sent = dose.reminders_sent + 1 if told else dose.reminders_sent
             won = audited_update(
                 Dose.objects.filter(pk=dose.pk, status=Dose.Status.PENDING, **condition),
                 dose,
                 patient_id=dose.patient_id,
-                reminders_sent=dose.reminders_sent + 1,
+                reminders_sent=sent,
                 remind_again_at=next_at,
                 updated_at=now,
                 **changes,
             )
-            if won:
-                dose.reminders_sent += 1
+            if won and told:
+                dose.reminders_sent = sent
                 dose.remind_again_at = next_at
                 reminded.append(dose)
-        if reminded and patient.is_active:
-            wanted = [dose for dose in reminded if dose.reminder.is_active]
-            if wanted:
-                queue(messages.reminder(wanted), [patient.user], now=now)
+        if reminded:
+            queue(messages.reminder(reminded), [patient.user], now=now)
     return len(reminded)
 
 

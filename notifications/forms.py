@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from notifications.channels import push, sms
 from notifications.models import NotificationSettings
 from patients.forms import PhoneNumberField, time_zone_choices
 
@@ -51,6 +52,26 @@ class NotificationSettingsForm(forms.ModelForm):
             "quiet_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "quiet_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the channels this server can deliver are offered.
+        if not push.is_configured():
+            del self.fields["by_push"]
+        if not sms.is_configured():
+            del self.fields["by_sms"], self.fields["sms_number"]
+
+    def _present(self, names: list[str]) -> list:
+        return [self[name] for name in names if name in self.fields]
+
+    @property
+    def channel_fields(self) -> list:
+        """The channels this server delivers, for the page's first group."""
+        return self._present(["by_email", "by_push", "by_sms", "sms_number"])
+
+    @property
+    def quiet_fields(self) -> list:
+        return self._present(["quiet_start", "quiet_end", "time_zone"])
 
     def clean(self):
         cleaned = super().clean()

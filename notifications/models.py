@@ -166,14 +166,17 @@ class NotificationSettings(models.Model):
 
         return local_to_utc(end_day, end, zone)
 
-    def channels(self, *, has_push: bool) -> list[str]:
-        """The channels a message goes by: in the app always, the rest as chosen and possible."""
+    def channels(self, *, has_push: bool, can_text: bool) -> list[str]:
+        """The channels a message goes by: in the app always, the rest as chosen and possible.
+
+        has_push: a device of theirs subscribed (and push is set up); can_text: the server sends texts.
+        """
         chosen = [Channel.IN_APP]
         if self.by_email and self.user.email:
             chosen.append(Channel.EMAIL)
         if self.by_push and has_push:
             chosen.append(Channel.PUSH)
-        if self.by_sms and self.sms_number:
+        if self.by_sms and self.sms_number and can_text:
             chosen.append(Channel.SMS)
         return chosen
 

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from notifications.channels import push, sms
 from notifications.models import Channel, Kind, Notification, NotificationSettings, PushSubscription
+from patients.models import PatientProfile
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,16 @@ def settings_for(users: Sequence) -> dict[int, NotificationSettings]:
     return result
 
 
+def hold_patient(patient_id: int) -> None:
+    """Hold the patient's row until the transaction ends: one worker at a time handles their doses.
+
+    A second worker reminding or sweeping the same patient waits here, then finds the doses
+    already handled, instead of sending its own share of them as a second message. FOR NO KEY
+    UPDATE does not block rows that merely point at the patient (new doses, confirmations).
+    """
+    list(PatientProfile.objects.select_for_update(no_key=True).filter(pk=patient_id).values_list("pk"))
+
+
 def queue(message: Message, recipients: Sequence, *, now: datetime.datetime) -> list[Notification]:
     """Write the message's rows for each recipient and channel they chose. Inside the event's transaction."""
     if not transaction.get_connection().in_atomic_block:
@@ -64,14 +76,18 @@ def queue(message: Message, recipients: Sequence, *, now: datetime.datetime) -> 
     if not recipients:
         return []
     chosen = settings_for(recipients)
-    with_push = set(
-        PushSubscription.objects.filter(user__in=recipients).values_list("user_id", flat=True).distinct()
+    # A channel the server is not set up for queues nothing (its rows could only fail).
+    with_push = (
+        set(PushSubscription.objects.filter(user__in=recipients).values_list("user_id", flat=True).distinct())
+        if push.is_configured()
+        else set()
     )
+    can_text = sms.is_configured()
     rows = []
     for user in recipients:
         preferences = chosen[user.pk]
         quiet_until = preferences.quiet_hours_end(now) if message.waits_for_quiet_hours else None
-        for channel in preferences.channels(has_push=user.pk in with_push):
+        for channel in preferences.channels(has_push=user.pk in with_push, can_text=can_text):
             in_app = channel == Channel.IN_APP
             rows.append(
                 Notification(
@@ -111,4 +127,4 @@ def queue(message: Message, recipients: Sequence, *, now: datetime.datetime) -> 
     return rows
 
 
-__all__ = ["Kind", "Message", "event_key", "queue", "settings_for"]
+__all__ = ["Kind", "Message", "event_key", "hold_patient", "queue", "settings_for"]

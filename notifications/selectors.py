@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.utils import timezone
 from notifications.models import Notification
 from patients import access
 from patients.access import Action
+from patients.models import CareLink
 from reminders.models import MissedDoseAlert
 
 # The dashboard shows alerts this recent that nobody has taken on.
@@ -35,7 +37,29 @@ def alert_states(user, items) -> dict[int, MissedDoseAlert]:
     states: dict[int, MissedDoseAlert] = {}
     for row in through:
         states.setdefault(row.notification_id, row.misseddosealert)
+    name_handlers(states.values())
     return states
+
+
+def name_handlers(alerts: Iterable[MissedDoseAlert]) -> None:
+    """Set alert.handler_name: who said "I'm handling it", by the name the patient gave them.
+
+    Their email when the patient gave no name. One query, only when an alert is acknowledged.
+    """
+    acknowledged = [alert for alert in alerts if alert.acknowledged_by_id is not None]
+    if not acknowledged:
+        return
+    names = {
+        (patient_id, caregiver_id): name
+        for patient_id, caregiver_id, name in CareLink.objects.filter(
+            patient_id__in={alert.patient_id for alert in acknowledged},
+            caregiver_id__in={alert.acknowledged_by_id for alert in acknowledged},
+        ).values_list("patient_id", "caregiver_id", "caregiver_name")
+    }
+    for alert in acknowledged:
+        alert.handler_name = (
+            names.get((alert.patient_id, alert.acknowledged_by_id)) or alert.acknowledged_by.email
+        )
 
 
 def alerts_panel(user) -> dict:
@@ -49,6 +73,7 @@ def alerts_panel(user) -> dict:
         .select_related("patient", "dose__reminder", "acknowledged_by")
         .order_by("-alerted_at", "-pk")[:50]
     )
+    name_handlers(alerts)
     return {
         "alerts": alerts,
         "open_count": sum(

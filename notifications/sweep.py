@@ -2,10 +2,12 @@
 
 The sweep reads pending doses whose grace window has ended through the
 partial index `dose_pending_window_ends`, so it costs what is due, not what
-exists. Each patient's doses are handled in one transaction: rows another
-worker holds are skipped (SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL),
-and each dose still goes from pending to missed by a compare-and-set update
-that only one worker can win. The winner creates the dose's one
+exists. Each patient's doses are handled in one transaction by one worker at
+a time (the patient's row is held; a second worker waits, then finds them
+done). Dose rows a confirmation holds are skipped (SELECT ... FOR UPDATE SKIP
+LOCKED on PostgreSQL) until the next run, and each dose still goes from
+pending to missed by a compare-and-set update that only one worker can win.
+The winner creates the dose's one
 MissedDoseAlert (unique per dose) and queues the patient's message in the
 same transaction. After downtime every overdue dose is marked in one run,
 and each person gets one summary instead of one message per dose.
@@ -29,7 +31,7 @@ from audit.models import Action
 from audit.trail import audited_update, record, together
 from notifications import messages
 from notifications.models import Kind, Notification
-from notifications.outbox import queue
+from notifications.outbox import hold_patient, queue
 from patients.models import CareLink
 from reminders.models import Dose, MissedDoseAlert
 
@@ -48,14 +50,15 @@ def sweep_missed(*, now: datetime.datetime | None = None) -> int:
     by_patient: dict[int, list[int]] = defaultdict(list)
     for dose_id, patient_id in overdue:
         by_patient[patient_id].append(dose_id)
-    marked = sum(_mark_missed(dose_ids, now=now) for dose_ids in by_patient.values())
+    marked = sum(_mark_missed(patient_id, dose_ids, now=now) for patient_id, dose_ids in by_patient.items())
     escalate(now=now)
     return marked
 
 
-def _mark_missed(dose_ids: list[int], *, now: datetime.datetime) -> int:
+def _mark_missed(patient_id: int, dose_ids: list[int], *, now: datetime.datetime) -> int:
     """One patient's overdue doses: missed, one alert each, one message to the patient."""
     with transaction.atomic(), together():
+        hold_patient(patient_id)
         candidates = list(
             Dose.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk__in=dose_ids, status=Dose.Status.PENDING, window_ends_at__lte=now)
@@ -130,10 +133,13 @@ def escalate(*, now: datetime.datetime | None = None) -> int:
     if not due:
         return 0
     with transaction.atomic(), together():
+        # All or none: a second worker waits for these rows (locked in one order, so no deadlock),
+        # then reads them again and finds their step taken; so each caregiver gets one message.
         alerts = list(
-            MissedDoseAlert.objects.select_for_update(skip_locked=True, of=("self",))
+            MissedDoseAlert.objects.select_for_update(of=("self",))
             .filter(pk__in=due, escalation_due_at__lte=now)
             .select_related("dose__reminder", "dose__patient__user", "reminder", "patient")
+            .order_by("pk")
         )
         links: dict[int, list[CareLink]] = defaultdict(list)
         for link in (
@@ -180,7 +186,8 @@ def escalate(*, now: datetime.datetime | None = None) -> int:
                 patient_id=alert.patient_id,
                 escalated_through=through,
                 escalation_due_at=next_due,
-                updated_at=now,
+                # The real moment: `now` (when this run began) may come before the alert was created.
+                updated_at=timezone.now(),
             )
             if not won:
                 continue

@@ -33,7 +33,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.inbox(request.user), 30).get_page(request.GET.get("page"))
     items = list(page.object_list)
     unread_ids = [item.pk for item in items if item.read_at is None]
-    response = render(
+    # Marked read before the page is drawn, so that its header badge counts only what is left.
+    if unread_ids:
+        with transaction.atomic():
+            Notification.objects.filter(pk__in=unread_ids).update(read_at=timezone.now())
+    return render(
         request,
         "notifications/inbox.html",
         {
@@ -41,12 +45,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "items": items,
             "unread_ids": set(unread_ids),
             "alert_states": selectors.alert_states(request.user, items),
+            "unread_elsewhere": selectors.unread_count(request.user) if page.has_other_pages() else 0,
         },
     )
-    if unread_ids:
-        with transaction.atomic():
-            Notification.objects.filter(pk__in=unread_ids).update(read_at=timezone.now())
-    return response
 
 
 @passive
@@ -78,7 +79,7 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
             time_zone=profile.time_zone if profile else "",
             sms_number=profile.phone_number if profile else "",
         )
-    form = NotificationSettingsForm(request.POST or None, instance=current)
+    form = NotificationSettingsForm(request.POST if request.method == "POST" else None, instance=current)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Your notification settings are saved.")
@@ -112,17 +113,15 @@ def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
         pk=alert_id,
     )
     alert = acknowledge(alert=alert, by=request.user)
+    if request.htmx:  # the panel itself says who is handling each alert
+        return render(request, "notifications/_alerts_panel.html", selectors.alerts_panel(request.user))
     if alert.acknowledged_by_id == request.user.pk:
         messages.success(
             request, f"The others can see that you are handling {alert.patient.display_name}'s missed dose."
         )
     else:
-        messages.info(
-            request,
-            f"{alert.acknowledged_by.email if alert.acknowledged_by else 'Someone'} is already handling it.",
-        )
-    if request.htmx:
-        return render(request, "notifications/_alerts_panel.html", selectors.alerts_panel(request.user))
+        selectors.name_handlers([alert])
+        messages.info(request, f"{alert.handler_name} is already handling it.")
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -143,7 +142,8 @@ def dose_link(request: HttpRequest, token: str) -> HttpResponse:
     if dose.status != Dose.Status.PENDING:
         context["already"] = dose
         return render(request, "notifications/dose_link.html", context)
-    form = SkipForm(request.POST or None) if link.action == "skip" else None
+    # Bound on every POST, even an empty one: an unbound form is invalid without saying why.
+    form = SkipForm(request.POST if request.method == "POST" else None) if link.action == "skip" else None
     context["form"] = form
     if request.method == "POST":
         if form is not None and not form.is_valid():

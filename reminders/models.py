@@ -128,6 +128,10 @@ class MedicationReminder(models.Model):
         return timedelta(minutes=self.grace_minutes)
 
 
+# "Remind me again in 10, 30 or 60 minutes" (notifications.due.dose_snooze).
+SNOOZE_MINUTES = (10, 30, 60)
+
+
 class Dose(models.Model):
     # The API's objectId: opaque, not a guessable sequence.
     object_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

@@ -11,7 +11,7 @@ from django.db.models import Max, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from patients.models import PatientProfile
-from reminders.models import ConfirmationLog, Dose, MedicationReminder
+from reminders.models import SNOOZE_MINUTES, ConfirmationLog, Dose, MedicationReminder
 
 DUE_SOON = datetime.timedelta(minutes=60)
 
@@ -40,6 +40,8 @@ class DoseRow:
     confirmed_by_caregiver: str = ""
     can_undo: bool = False
     can_take: bool = False
+    # The snoozes that still come before the dose counts as missed (a due dose of the patient's).
+    snooze_minutes: tuple[int, ...] = ()
 
     @property
     def actionable(self) -> bool:
@@ -76,6 +78,9 @@ def dose_row(dose: Dose, now: datetime.datetime, zone) -> DoseRow:
 
     # "Taken" is offered once it can be accepted: from 12 hours before the dose.
     row.can_take = row.actionable and now >= dose.scheduled_at - EARLIEST_BEFORE_SCHEDULE
+    if state == "due_now":
+        left = dose.window_ends_at - now
+        row.snooze_minutes = tuple(m for m in SNOOZE_MINUTES if datetime.timedelta(minutes=m) < left)
     row.can_undo = (
         status in (Dose.Status.TAKEN, Dose.Status.SKIPPED)
         and dose.resolved_at is not None

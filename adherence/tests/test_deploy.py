@@ -25,6 +25,20 @@ def test_it_refuses_to_start_in_production_without_a_secret_key():
     assert "SECRET_KEY is not set" in result.stderr
 
 
+def test_it_refuses_to_print_text_messages_in_production():
+    result = run_python("manage.py", "check", env={**PRODUCTION_ENV, "SMS_BACKEND": "console"})
+    assert result.returncode != 0
+    assert "SMS_BACKEND=console prints text messages instead of sending them" in result.stderr
+
+
+def test_production_offers_no_text_messages_unless_a_provider_is_set():
+    result = run_django_script(
+        "from django.conf import settings\nprint(json.dumps({'backend': settings.SMS_BACKEND}))",
+        env=PRODUCTION_ENV,
+    )
+    assert result == {"backend": ""}
+
+
 STATIC_AND_HEADERS = """
 from django.contrib.staticfiles.storage import staticfiles_storage
 client = Client(HTTP_HOST="adhere.example.org")

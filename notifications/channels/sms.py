@@ -140,6 +140,11 @@ def _refusal(status: int, answer: dict) -> DeliveryError:
     return DeliveryError(text, permanent=not transient)
 
 
+def is_configured() -> bool:
+    """Whether this server sends text messages at all (SMS_BACKEND set); if not, none are offered."""
+    return bool(settings.SMS_BACKEND)
+
+
 def get_backend() -> SmsBackend:
     """The backend settings.SMS_BACKEND names: "console", "twilio", or a dotted path to a class."""
     choice = settings.SMS_BACKEND
@@ -192,5 +197,7 @@ def number_for(user) -> str:
 
 
 def send(notification) -> None:
+    if not is_configured():
+        raise DeliveryError("Text messages are not set up on this server (SMS_BACKEND).", permanent=True)
     number = number_for(notification.recipient)
     get_backend().send(to=number, body=message_text(notification))

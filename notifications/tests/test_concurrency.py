@@ -1,9 +1,9 @@
 """The scheduler's jobs run by several workers at the same moment, each in its own thread and connection.
 
-On PostgreSQL the threads really race: SKIP LOCKED, the compare-and-set updates and the unique
-constraints decide who does what. On SQLite the calls take turns, as in
-reminders/tests/test_concurrency.py (whose module docstring says why): the later call meets the
-earlier one's committed work, which is what the losing worker sees on PostgreSQL.
+On PostgreSQL the threads really race: the patient's row lock, SKIP LOCKED, the compare-and-set
+updates and the unique constraints decide who does what. On SQLite the calls take turns
+(adherence/tests/threads.py says why): the later call meets the earlier one's committed work,
+which is what the losing worker sees on PostgreSQL.
 
 Whatever the interleaving, each dose gets one alert, each person one message per event and
 channel, and each email is sent once.
@@ -11,20 +11,17 @@ channel, and each email is sent once.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import threading
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, timedelta
-from typing import Any
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 
+from adherence.tests.threads import at_once
 from notifications.delivery import deliver_due
 from notifications.due import remind_due
 from notifications.models import Channel, Kind, Notification
@@ -43,36 +40,6 @@ DUE = datetime.datetime(2026, 3, 4, 8, 0, tzinfo=UTC)
 MISSED = DUE + timedelta(hours=1)
 PATIENTS = 8
 WORKERS = 3
-
-
-def at_once(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run each call in its own thread and connection, released together by a barrier; their results.
-
-    On SQLite the calls take turns (see the module's docstring).
-    """
-    barrier = threading.Barrier(len(calls), timeout=30)
-    turns = threading.Lock() if connection.vendor == "sqlite" else contextlib.nullcontext()
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            with turns:
-                results[index] = call()
-        except BaseException as error:
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck"
-    errors = [result for result in results if isinstance(result, BaseException)]
-    assert not errors, f"a call failed: {errors!r}"
-    return results
 
 
 @pytest.fixture
@@ -125,21 +92,17 @@ def named(recipient, channel: str) -> Counter:
 
 
 def assert_told_once_of_each(recipient, doses: list[int], *, title: str) -> None:
-    """The person is told of each of these doses exactly once by each channel.
+    """The person gets one message by each channel, naming each of these doses once.
 
-    On SQLite the workers take turns, so it is one message. On PostgreSQL two workers that
-    win some of the doses each may each send their part: never a dose twice, none left out,
-    at most one message per worker.
+    On PostgreSQL the workers race: a worker that reaches a patient another one is handling waits
+    for the patient's row, then finds the doses handled, so the message is not split in parts.
     """
     for channel in (Channel.IN_APP, Channel.EMAIL):
         assert named(recipient, channel) == Counter(doses)
         titles = list(
             Notification.objects.filter(recipient=recipient, channel=channel).values_list("title", flat=True)
         )
-        if connection.vendor == "sqlite":
-            assert titles == [title]
-        else:
-            assert 1 <= len(titles) <= WORKERS
+        assert titles == [title]
 
 
 def test_the_sweep_run_by_several_workers_at_once_makes_one_alert_per_dose_and_no_duplicate_message(

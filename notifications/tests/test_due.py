@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import datetime
 import re
-from datetime import UTC, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core import mail
 
 from notifications.delivery import deliver_due
@@ -21,49 +20,18 @@ from notifications.due import dose_snooze, remind_due
 from notifications.links import read_token
 from notifications.models import Channel, Kind, Notification, NotificationSettings
 from notifications.sweep import sweep_missed
+from notifications.tests.world import DAY, MINUTE, at, dose_at, medication, told
 from patients.tests.factories import PatientFactory
 from reminders import services
-from reminders.models import Dose, MedicationReminder
+from reminders.models import Dose
 from reminders.schedule import MaxPerPeriod, Schedule
 from reminders.services import DoseError
-from reminders.tests.factories import DoseFactory, daily
+from reminders.tests.factories import DoseFactory
 
 pytestmark = pytest.mark.django_db
 
-# Wednesday 4 March 2026: London is on GMT, so its local times equal UTC.
-DAY = datetime.date(2026, 3, 4)
-MINUTE = timedelta(minutes=1)
 NEW_YORK = ZoneInfo("America/New_York")
 LINK = re.compile(r"http://\S+/dose-link/([^/\s]+)/")
-
-
-def at(hour: int, minute: int = 0, day: datetime.date = DAY) -> datetime.datetime:
-    """An instant on 4 March 2026 (or `day`), UTC (and London time)."""
-    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=UTC)
-
-
-def medication(patient, *times: str, grace: int = 60, name: str = "Metformin") -> MedicationReminder:
-    """A daily medication made as the app makes it, with its doses."""
-    return services.medication_create(
-        patient=patient,
-        schedule=Schedule.from_json(daily(*times, start=datetime.date(2026, 1, 1))),
-        medication_name=name,
-        dosage="500 mg",
-        grace_minutes=grace,
-    )
-
-
-def dose_at(reminder: MedicationReminder, instant: datetime.datetime) -> Dose:
-    return reminder.doses.get(scheduled_at=instant)
-
-
-def told(user, channel: str = Channel.IN_APP) -> list[tuple[str, str]]:
-    """What the person was told by this channel, oldest first: (kind, title)."""
-    return list(
-        Notification.objects.filter(recipient=user, channel=channel)
-        .order_by("created_at", "pk")
-        .values_list("kind", "title")
-    )
 
 
 def reminded_at(user) -> list[datetime.datetime]:
@@ -84,23 +52,6 @@ def run_every_minute(clock, start: datetime.datetime, end: datetime.datetime) ->
         sweep_missed()
         deliver_due()
         now += MINUTE
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(at(6), tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def ann():
-    return PatientFactory(display_name="Ann", time_zone="Europe/London")
-
-
-@pytest.fixture
-def morning(ann, clock):
-    """Ann's 08:00 Metformin, with an hour's grace: missed from 09:00."""
-    return medication(ann, "08:00")
 
 
 # --- The first reminder --------------------------------------------------------------------------
@@ -238,6 +189,18 @@ def test_a_snoozed_dose_is_reminded_again_at_that_time(ann, clock, minutes):
     assert reminded_at(ann.user) == [at(8), first_minute_after]
     dose = dose_at(metformin, at(8))
     assert (dose.reminders_sent, dose.remind_again_at) == (2, None)
+
+
+def test_a_snooze_chosen_before_the_first_reminder_went_stands(morning, ann, clock):
+    # 08:00:20: the patient has the Today page open and snoozes before the scheduler's next minute.
+    clock.move_to(at(8) + timedelta(seconds=20))
+    dose_snooze(dose=dose_at(morning, at(8)), minutes=10)
+
+    run_every_minute(clock, at(8, 1), at(8, 30))
+
+    assert reminded_at(ann.user) == [at(8, 11)]
+    dose = dose_at(morning, at(8))
+    assert (dose.reminded_at, dose.reminders_sent, dose.remind_again_at) == (at(8, 1), 1, None)
 
 
 def test_a_snooze_past_the_window_is_refused_with_the_time_it_counts_as_missed(clock):
@@ -455,7 +418,9 @@ def test_a_paused_patient_gets_no_reminder(morning, ann, clock):
 
     assert not Notification.objects.exists()
     assert mail.outbox == []
-    assert dose_at(morning, at(8)).status == Dose.Status.PENDING
+    dose = dose_at(morning, at(8))
+    # Nothing counted or planned: the Today page shows no "next reminder" for it.
+    assert (dose.status, dose.reminders_sent, dose.remind_again_at) == (Dose.Status.PENDING, 0, None)
 
 
 def test_a_paused_medication_gets_no_reminder_while_the_others_do(ann, clock):
@@ -469,6 +434,7 @@ def test_a_paused_medication_gets_no_reminder_while_the_others_do(ann, clock):
 
     assert told(ann.user) == [(Kind.REMINDER, "Time for Aspirin 500 mg")]
     assert [message.subject for message in mail.outbox] == ["Time for Aspirin 500 mg"]
+    assert dose_at(metformin, at(8)).reminders_sent == 0
 
 
 def test_a_reminder_that_was_paused_meanwhile_is_cancelled_before_delivery(morning, ann, clock):

@@ -10,10 +10,9 @@ who got which message, with which title, about which doses.
 from __future__ import annotations
 
 import datetime
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -22,69 +21,24 @@ from audit.models import Action, AuditEntry
 from notifications.delivery import deliver_due
 from notifications.models import Channel, Kind, Notification, NotificationSettings
 from notifications.sweep import alert_acknowledge, escalate, sweep_missed
+from notifications.tests.world import at, medication, told
 from patients.models import CareLink
 from patients.tests.factories import CareLinkFactory, PatientFactory
 from reminders import services
 from reminders.models import Dose, MedicationReminder, MissedDoseAlert
-from reminders.schedule import Schedule
-from reminders.tests.factories import DoseFactory, MedicationFactory, daily
+from reminders.tests.factories import DoseFactory, MedicationFactory
 
 pytestmark = pytest.mark.django_db
 
-# Wednesday 4 March 2026: London is on GMT, so its local times equal UTC.
-DAY = datetime.date(2026, 3, 4)
-MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
-
-
-def at(hour: int, minute: int = 0) -> datetime.datetime:
-    """An instant on 4 March 2026, UTC (and London time)."""
-    return datetime.datetime.combine(DAY, datetime.time(hour, minute), tzinfo=UTC)
-
-
-def medication(patient, *times: str, grace: int = 60, name: str = "Metformin") -> MedicationReminder:
-    """A daily medication made as the app makes it, with its doses."""
-    return services.medication_create(
-        patient=patient,
-        schedule=Schedule.from_json(daily(*times, start=datetime.date(2026, 1, 1))),
-        medication_name=name,
-        dosage="500 mg",
-        grace_minutes=grace,
-    )
 
 
 def dose_at(reminder: MedicationReminder, hour: int, minute: int = 0) -> Dose:
     return reminder.doses.get(scheduled_at=at(hour, minute))
 
 
-def told(user, channel: str = Channel.IN_APP) -> list[tuple[str, str]]:
-    """What the person was told by this channel, oldest first: (kind, title)."""
-    return list(
-        Notification.objects.filter(recipient=user, channel=channel)
-        .order_by("created_at", "pk")
-        .values_list("kind", "title")
-    )
-
-
 def doses_of(notification: Notification) -> set[int]:
     return set(notification.doses.values_list("pk", flat=True))
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(at(6), tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def ann():
-    return PatientFactory(display_name="Ann", time_zone="Europe/London")
-
-
-@pytest.fixture
-def morning(ann, clock):
-    """Ann's 08:00 Metformin, with an hour's grace: missed from 09:00."""
-    return medication(ann, "08:00")
 
 
 # --- Marking doses missed ------------------------------------------------------------------------

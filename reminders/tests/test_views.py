@@ -591,6 +591,56 @@ def test_htmx_errors_come_back_inside_the_row(client, world, clock):
     assert dose.status == Dose.Status.TAKEN
 
 
+def snooze_offers(row: Node) -> list[str]:
+    """The "Remind me again in" buttons of a dose row, as their posted values."""
+    return [button.attrs["value"] for button in row.find_all("button", name="minutes")]
+
+
+def test_a_due_dose_offers_only_the_snoozes_that_come_before_it_counts_as_missed(client, world):
+    # 12:00 in London. The Digoxin dose counts as missed at 12:40, Metformin's at 12:20.
+    digoxin = dose_at(medication(world.ann, "Digoxin"), "11:40")
+    metformin = dose_at(medication(world.ann, "Metformin"), "11:20")
+    later = dose_at(medication(world.ann, "Enalapril"), "12:45")
+    client.force_login(world.ann.user)
+
+    page = get(client, world.today_url)
+
+    assert snooze_offers(page.row(digoxin)) == ["10", "30"]
+    assert snooze_offers(page.row(metformin)) == ["10"]
+    assert snooze_offers(page.row(later)) == []  # not due yet: nothing to snooze
+    # A caregiver who may confirm sees no snooze: the reminders are the patient's.
+    client.force_login(world.carl)
+    assert snooze_offers(get(client, world.today_url).row(digoxin)) == []
+
+
+def test_snoozing_says_when_the_next_reminder_comes(client, world):
+    dose = dose_at(medication(world.ann, "Digoxin"), "11:40")
+    client.force_login(world.ann.user)
+
+    page = post(client, world.url("dose_snooze", dose.pk), {"minutes": "30", "next": world.today_url})
+
+    assert page.messages == ["Digoxin: we will remind you again at 12:30."]
+    assert "Next reminder 12:30" in page.row(dose).text
+    dose.refresh_from_db()
+    assert dose.remind_again_at == NOW + timedelta(minutes=30)
+
+
+def test_htmx_snooze_returns_the_row_and_a_too_late_snooze_says_why(client, world):
+    dose = dose_at(medication(world.ann, "Digoxin"), "11:40")
+    client.force_login(world.ann.user)
+
+    row = htmx_post(client, world.url("dose_snooze", dose.pk), {"minutes": "10"}).find("li")
+    assert row.attrs["id"] == f"dose-{dose.pk}"
+    assert "Next reminder 12:10" in row.text
+
+    row = htmx_post(client, world.url("dose_snooze", dose.pk), {"minutes": "60"}).find("li")
+    assert row.find(role="alert").text == (
+        "A reminder then would be too late: this dose counts as missed at 12:40. Take it now, or skip it."
+    )
+    dose.refresh_from_db()
+    assert dose.remind_again_at == NOW + timedelta(minutes=10)
+
+
 def test_htmx_undo_of_an_as_needed_dose_removes_the_row(client, world):
     paracetamol = AsNeededFactory(patient=world.ann, medication_name="Paracetamol")
     client.force_login(world.ann.user)
