@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
@@ -199,6 +199,17 @@ def _uuid(value: str, name: str) -> str:
         raise ValidationError({name: ["Not an objectId."]}) from None
 
 
+def _in_range(rows: QuerySet, params, moment: str) -> QuerySet:
+    """?from= (inclusive) and ?to= (exclusive) on the moment field, and ?reminder= by objectId."""
+    if "from" in params:
+        rows = rows.filter(**{f"{moment}__gte": _datetime(params["from"], "from")})
+    if "to" in params:
+        rows = rows.filter(**{f"{moment}__lt": _datetime(params["to"], "to")})
+    if "reminder" in params:
+        rows = rows.filter(reminder__object_id=_uuid(params["reminder"], "reminder"))
+    return rows
+
+
 def _datetime(value: str, name: str) -> datetime.datetime:
     from django.utils.dateparse import parse_datetime
 
@@ -237,18 +248,14 @@ class DoseViewSet(RecordsCaregiverViews, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         params = self.request.query_params
-        doses = Dose.objects.filter(patient__in=access.patients_for(self.request.user))
-        if "from" in params:
-            doses = doses.filter(scheduled_at__gte=_datetime(params["from"], "from"))
-        if "to" in params:
-            doses = doses.filter(scheduled_at__lt=_datetime(params["to"], "to"))
+        doses = _in_range(
+            Dose.objects.filter(patient__in=access.patients_for(self.request.user)), params, "scheduled_at"
+        )
         if "status" in params:
             value = params["status"]
             if value not in Dose.Status.values:
                 raise ValidationError({"status": [f"One of {', '.join(Dose.Status.values)}."]})
             doses = doses.filter(status=value)
-        if "reminder" in params:
-            doses = doses.filter(reminder__object_id=_uuid(params["reminder"], "reminder"))
         orderings = {"scheduledAt": "scheduled_at", "-scheduledAt": "-scheduled_at"}
         if params.get("ordering", "scheduledAt") not in orderings:
             raise ValidationError({"ordering": ["scheduledAt or -scheduledAt."]})
@@ -337,13 +344,11 @@ class AlertViewSet(RecordsCaregiverViews, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         params = self.request.query_params
-        alerts = MissedDoseAlert.objects.filter(patient__in=access.patients_for(self.request.user))
-        if "from" in params:
-            alerts = alerts.filter(alerted_at__gte=_datetime(params["from"], "from"))
-        if "to" in params:
-            alerts = alerts.filter(alerted_at__lt=_datetime(params["to"], "to"))
-        if "reminder" in params:
-            alerts = alerts.filter(reminder__object_id=_uuid(params["reminder"], "reminder"))
+        alerts = _in_range(
+            MissedDoseAlert.objects.filter(patient__in=access.patients_for(self.request.user)),
+            params,
+            "alerted_at",
+        )
         return alerts.select_related("reminder", "dose", "patient", "acknowledged_by").order_by(
             "-alerted_at", "-pk"
         )

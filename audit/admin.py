@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from adherence.admin import ReadOnlyAdmin
 from audit.models import AuditEntry
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     """The trail, read-only for everyone, superusers too: the database would refuse a change anyway."""
 
     list_display = [
@@ -22,13 +23,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
     search_fields = ["actor_label", "entity_id"]
     date_hierarchy = "created_at"
     readonly_fields = [field.name for field in AuditEntry._meta.fields]
-    show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

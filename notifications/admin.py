@@ -12,24 +12,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from adherence.admin import ReadOnlyAdmin
 from audit.models import Action
 from audit.trail import record, together
 from notifications.models import Notification, NotificationSettings, PushSubscription
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows the application writes: staff look, they do not edit or delete."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Notification)
