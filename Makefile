@@ -18,7 +18,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python; do \
 help:
 	@echo "make run    start Adhere (web + scheduler) on http://$(HOST):$(PORT)"
 	@echo "make test   run the whole test suite (SQLite, or PostgreSQL with DATABASE_URL)"
-	@echo "make lint   ruff check and format check"
+	@echo "make lint   ruff check and format check, then mypy"
 	@echo "make fmt    ruff format and fix"
 
 check-python:
@@ -66,6 +66,7 @@ test: dev-venv
 lint: dev-venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	SECRET_KEY=$${SECRET_KEY:-lint-only-secret-key} $(PY) -m mypy .
 
 fmt: dev-venv
 	$(PY) -m ruff format .

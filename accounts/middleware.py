@@ -12,6 +12,7 @@ from django.shortcuts import resolve_url
 from django.template.defaultfilters import pluralize
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.http import HtmxRequest
 from accounts.idle import ACTIVITY_WRITE_INTERVAL, LAST_ACTIVITY_KEY, idle_timeout_applies
 
 
@@ -24,7 +25,7 @@ class IdleTimeoutMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+    def process_view(self, request: HtmxRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
         if not request.user.is_authenticated or not idle_timeout_applies(request):
             return None
         now = int(time.time())
@@ -36,7 +37,7 @@ class IdleTimeoutMiddleware:
             request.session[LAST_ACTIVITY_KEY] = now
         return None
 
-    def _sign_out(self, request: HttpRequest) -> HttpResponse:
+    def _sign_out(self, request: HtmxRequest) -> HttpResponse:
         next_path = request.get_full_path() if request.method == "GET" and not request.htmx else "/"
         logout(request)
         if request.path.startswith("/api/"):

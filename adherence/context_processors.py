@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -12,7 +14,7 @@ def site(request: HttpRequest) -> dict:
     idle_logoff = None
     if user is not None and user.is_authenticated and idle_timeout_applies(request):
         idle_logoff = settings.SESSION_IDLE_TIMEOUT
-    context = {"site_name": settings.SITE_NAME, "idle_logoff_seconds": idle_logoff}
+    context: dict[str, Any] = {"site_name": settings.SITE_NAME, "idle_logoff_seconds": idle_logoff}
     # For the "My medications / People I care for" switch (patients.middleware).
     context["own_profile"] = getattr(request, "own_profile", None)
     # The header's notification badge (counted only when a page shows it) and how often it polls.

@@ -116,7 +116,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": BASE_DIR / "db.sqlite3",
+            "NAME": str(BASE_DIR / "db.sqlite3"),
         }
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -301,7 +301,7 @@ if env_bool("BEHIND_TLS_PROXY", False):
 # /healthz is probed over plain HTTP by load balancers and orchestrators.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
-_form_action = [CSP.SELF]
+_form_action: list[str] = [CSP.SELF]
 if OIDC_SERVER_URL:
     # Signing in with SSO posts a form that redirects to the provider.
     _oidc = urlsplit(OIDC_SERVER_URL)

@@ -7,7 +7,7 @@ from django.urls import include, path, re_path
 from adherence import views
 
 # Staff sign in through allauth too, so the admin gets rate limits and MFA.
-admin.site.login = secure_admin_login(admin.site.login)
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 admin.site.site_header = "Adhere administration"
 admin.site.site_title = "Adhere admin"
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -52,6 +53,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         logger.exception("Health check: the database did not answer")
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
 
+    scheduler: dict[str, Any]
     if beat_at is None:
         scheduler = {"status": "no heartbeat yet", "last_heartbeat": None, "age_seconds": None}
     else:

@@ -22,7 +22,7 @@ router.register("audit", views.AuditViewSet, basename="audit")
 # The documentation pages' scripts come from our origin (drf-spectacular-sidecar;
 # Swagger UI's start-up script is its own request); Swagger UI and ReDoc set inline
 # styles and ReDoc starts a worker from a blob.
-DOCS_CSP = {
+DOCS_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -21,8 +22,17 @@ from patients.services import patient_profile_create, patient_profile_update
 from reminders import services
 from reminders.models import ConfirmationLog, Dose, MedicationReminder, MissedDoseAlert
 
+# The API lets only signed-in accounts in (DEFAULT_PERMISSION_CLASSES), so `self.request.user` is a
+# User where the stubs say "or AnonymousUser": the `type: ignore`s on it below say so.
+
 # Anything up to the slash: a malformed objectId is then the API's own JSON 404, not a page.
 UUID = r"[^/]+"
+
+if TYPE_CHECKING:
+    # What RecordsCaregiverViews is mixed into, for the type checker.
+    class _ListRetrieveViewSet(mixins.ListModelMixin, viewsets.GenericViewSet): ...
+else:
+    _ListRetrieveViewSet = object
 
 
 class Conflict(APIException):
@@ -38,11 +48,11 @@ class ByObjectId:
     """Objects are addressed by their objectId (a random UUID), never by the database's number."""
 
     lookup_field = "object_id"
-    lookup_url_kwarg = "objectId"
+    lookup_url_kwarg: str | None = "objectId"
     lookup_value_regex = UUID
 
 
-class RecordsCaregiverViews(ByObjectId):
+class RecordsCaregiverViews(ByObjectId, _ListRetrieveViewSet):
     """A caregiver reading a patient's data through the API is a view in the audit trail, as on the web."""
 
     def patient_of(self, obj) -> PatientProfile:
@@ -111,10 +121,10 @@ class PatientViewSet(
         return access.patients_for(self.request.user).select_related("user").order_by("display_name", "pk")
 
     def perform_create(self, serializer):
-        if PatientProfile.objects.filter(user=self.request.user).exists():
+        if PatientProfile.objects.filter(user=self.request.user).exists():  # type: ignore[misc]
             raise Conflict("You already have a patient profile; change it with PATCH instead.")
         serializer.instance = patient_profile_create(
-            user=self.request.user,
+            user=self.request.user,  # type: ignore[arg-type]
             display_name=serializer.validated_data["display_name"],
             phone_number=serializer.validated_data["phone_number"],
             time_zone=serializer.validated_data["time_zone"],
@@ -172,7 +182,7 @@ class ReminderViewSet(
         return reminders.select_related("patient").with_is_confirmed().order_by("medication_name", "pk")
 
     def perform_create(self, serializer):
-        patient = PatientProfile.objects.filter(user=self.request.user).first()
+        patient = PatientProfile.objects.filter(user=self.request.user).first()  # type: ignore[misc]
         if patient is None:
             raise ValidationError(
                 {"nonFieldErrors": ["Set up your patient profile first (POST /api/v1/patients/)."]}
@@ -367,7 +377,7 @@ class AuditViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         user = self.request.user
         mine = Q(actor_type="user", actor_id=user.pk)
-        profile = PatientProfile.objects.filter(user=user).values_list("pk", flat=True).first()
+        profile = PatientProfile.objects.filter(user=user).values_list("pk", flat=True).first()  # type: ignore[misc]
         if profile is not None:
             mine |= Q(patient_id=profile)
         return AuditEntry.objects.filter(mine).order_by("-created_at", "-pk")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps
 from django.db.models.signals import post_delete, post_init, post_save
@@ -23,7 +24,7 @@ REDACTED = "[redacted]"
 @dataclass(frozen=True)
 class Audited:
     label: str  # app_label.Model
-    patient_id: Callable[[object], int | None] = lambda instance: None
+    patient_id: Callable[[Any], int | None] = lambda instance: None
     # Written as REDACTED when they change: they must never reach the trail.
     secret: frozenset[str] = field(default_factory=frozenset)
     # Not worth an entry on their own (bookkeeping the system keeps).

@@ -15,6 +15,7 @@ import decimal
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connections, models, router, transaction
@@ -173,7 +174,8 @@ def together() -> Iterator[None]:
         yield
         pending = _pending.get()
         if pending:
-            standing = {id(callback) for _, callback, _ in connection.run_on_commit}
+            # Django 6's entries are (savepoint ids, callback, robust); the stubs say two items.
+            standing = {id(callback) for _, callback, _ in connection.run_on_commit}  # type: ignore[misc]
             entries = [entry for entry, marker in pending if id(marker) in standing]
             if entries:
                 _insert(entries)
@@ -198,13 +200,13 @@ _COLUMNS = (
 
 def _insert(entries: list[AuditEntry]) -> None:
     """Several entries in one INSERT: the cost of auditing a transaction is one round trip."""
-    fields = [AuditEntry._meta.get_field(name) for name in _COLUMNS]
+    fields = [cast("models.Field[Any, Any]", AuditEntry._meta.get_field(name)) for name in _COLUMNS]
     connection = connections[router.db_for_write(AuditEntry)]
     values, params = [], []
     for entry in entries:
         values.append("(" + ", ".join(["%s"] * len(fields)) + ")")
         params += [field.get_db_prep_save(getattr(entry, field.attname), connection) for field in fields]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)  # type: ignore[arg-type]
     table = connection.ops.quote_name(AuditEntry._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join(values)}", params)  # noqa: S608

@@ -6,10 +6,11 @@ import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
+from accounts.http import SignedInRequest
 from audit.models import Action, ActorType, AuditEntry
 
 PER_PAGE = 25
@@ -96,7 +97,7 @@ def describe(entry: AuditEntry, viewer_id: int, zone=datetime.UTC) -> dict:
 
 @login_required
 @require_safe
-def activity(request: HttpRequest) -> HttpResponse:
+def activity(request: SignedInRequest) -> HttpResponse:
     profile = getattr(request, "own_profile", None)
     if profile is None:
         return redirect("patients:profile")

@@ -74,7 +74,7 @@ class NotificationSettingsForm(forms.ModelForm):
         return self._present(["quiet_start", "quiet_end", "time_zone"])
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         start, end = cleaned.get("quiet_start"), cleaned.get("quiet_end")
         if (
             (start is None) != (end is None)

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from reminders.models import Dose
 
 SALT = "adhere.notifications.dose-link"
 MAX_AGE = datetime.timedelta(days=1)
@@ -26,8 +31,8 @@ class BadLink(Exception):
 
 @dataclass(frozen=True)
 class DoseLink:
-    dose: object
-    user: object
+    dose: Dose
+    user: User
     action: str
 
 
@@ -56,9 +61,10 @@ def read_token(token: str) -> DoseLink:
         raise BadLink("This link is not valid. It may have been cut short when it was copied.") from None
     if not isinstance(data, dict) or data.get("a") not in ACTIONS:
         raise BadLink("This link is not valid. It may have been cut short when it was copied.")
-    user = User.objects.filter(pk=data.get("u"), is_active=True).first()
+    # A key missing from the token is None and matches nothing.
+    user = User.objects.filter(pk=data.get("u"), is_active=True).first()  # type: ignore[misc]
     dose = (
-        Dose.objects.select_related("reminder", "patient__user").filter(object_id=data.get("d")).first()
+        Dose.objects.select_related("reminder", "patient__user").filter(object_id=data.get("d")).first()  # type: ignore[misc]
         if isinstance(data.get("d"), str)
         else None
     )

@@ -171,7 +171,7 @@ class NotificationSettings(models.Model):
 
         has_push: a device of theirs subscribed (and push is set up); can_text: the server sends texts.
         """
-        chosen = [Channel.IN_APP]
+        chosen: list[str] = [Channel.IN_APP]
         if self.by_email and self.user.email:
             chosen.append(Channel.EMAIL)
         if self.by_push and has_push:

@@ -18,13 +18,14 @@ from django.templatetags.static import static
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.http import SignedInRequest
 from accounts.idle import passive
 from notifications.channels.push import decode_base64url, endpoint_problem, is_configured
 from notifications.models import PushSubscription
 
 THEME_COLOUR = "#0b5394"  # --primary in static/css/app.css
 BACKGROUND_COLOUR = "#f5f6f8"  # --page
-ENDPOINT_MAX_LENGTH = PushSubscription._meta.get_field("endpoint").max_length
+ENDPOINT_MAX_LENGTH: int = PushSubscription._meta.get_field("endpoint").max_length  # type: ignore[assignment]
 
 
 # The browser fetches these two by itself, not the person: not activity.
@@ -71,7 +72,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def subscribe(request: HttpRequest) -> JsonResponse:
+def subscribe(request: SignedInRequest) -> JsonResponse:
     """Store this browser's subscription for the signed-in person; a shared device's moves to them."""
     if not is_configured():
         return _refused("Push notifications are not set up on this server.")
@@ -96,7 +97,7 @@ def subscribe(request: HttpRequest) -> JsonResponse:
 
 @login_required
 @require_POST
-def unsubscribe(request: HttpRequest) -> HttpResponse:
+def unsubscribe(request: SignedInRequest) -> HttpResponse:
     """Forget this browser's subscription. Only its owner may; another's answers 404."""
     data, problem = _json_object(request)
     if problem:
@@ -143,14 +144,15 @@ def _subscription_fields(data: dict) -> tuple[dict[str, str], dict[str, list[str
     if not isinstance(keys, dict):
         errors["keys"] = ["Send the subscription's keys (p256dh and auth)."]
     else:
-        p256dh, auth = keys.get("p256dh"), keys.get("auth")
+        p256dh, auth = keys.get("p256dh"), keys.get("auth")  # type: ignore[assignment]  # checked below
         if problem := _browser_key_problem(p256dh):
             errors["keys.p256dh"] = [problem]
         if problem := _auth_secret_problem(auth):
             errors["keys.auth"] = [problem]
     if errors:
         return {}, errors
-    return {"endpoint": endpoint, "p256dh": p256dh.rstrip("="), "auth": auth.rstrip("=")}, {}
+    # Without errors, each value was checked to be a str.
+    return {"endpoint": endpoint, "p256dh": p256dh.rstrip("="), "auth": auth.rstrip("=")}, {}  # type: ignore[dict-item]
 
 
 def _decoded(value: object, max_length: int) -> bytes | None:

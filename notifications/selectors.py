@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -12,21 +13,24 @@ from notifications.models import Notification
 from patients import access
 from patients.access import Action
 from patients.models import CareLink
+
+if TYPE_CHECKING:
+    from accounts.models import User
 from reminders.models import MissedDoseAlert
 
 # The dashboard shows alerts this recent that nobody has taken on.
 OPEN_ALERTS_WINDOW = datetime.timedelta(days=2)
 
 
-def inbox(user) -> QuerySet[Notification]:
+def inbox(user: User) -> QuerySet[Notification]:
     return Notification.objects.in_app_for(user).select_related("patient").order_by("-created_at", "-pk")
 
 
-def unread_count(user) -> int:
+def unread_count(user: User) -> int:
     return Notification.objects.in_app_for(user).unread().count()
 
 
-def alert_states(user, items) -> dict[int, MissedDoseAlert]:
+def alert_states(user: User, items: Iterable[Notification]) -> dict[int, MissedDoseAlert]:
     """For caregiver alerts in the list: the (first) alert each is about, with who is handling it."""
     wanted = [item.pk for item in items if item.kind == "caregiver_alert"]
     if not wanted:
@@ -56,13 +60,15 @@ def name_handlers(alerts: Iterable[MissedDoseAlert]) -> None:
             caregiver_id__in={alert.acknowledged_by_id for alert in acknowledged},
         ).values_list("patient_id", "caregiver_id", "caregiver_name")
     }
+    # handler_name is set here for the templates, not a field; acknowledged_by is set on these alerts.
     for alert in acknowledged:
-        alert.handler_name = (
-            names.get((alert.patient_id, alert.acknowledged_by_id)) or alert.acknowledged_by.email
+        alert.handler_name = (  # type: ignore[attr-defined]
+            names.get((alert.patient_id, alert.acknowledged_by_id))  # type: ignore[arg-type]
+            or alert.acknowledged_by.email  # type: ignore[union-attr]
         )
 
 
-def alerts_panel(user) -> dict:
+def alerts_panel(user: User) -> dict[str, Any]:
     """Missed-dose alerts of the patients this user gets alerts for: open ones, and who took the others."""
     since = timezone.now() - OPEN_ALERTS_WINDOW
     alerts = list(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Q
@@ -34,6 +35,9 @@ from notifications.models import Kind, Notification
 from notifications.outbox import hold_patient, queue
 from patients.models import CareLink
 from reminders.models import Dose, MissedDoseAlert
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # Doses (and alerts) read per run; what is left waits for the next run, a minute later.
 BATCH = 2000
@@ -153,7 +157,7 @@ def escalate(*, now: datetime.datetime | None = None) -> int:
             ).values_list("misseddosealert_id", "notification__recipient_id")
         )
         tell: dict[int, list[MissedDoseAlert]] = defaultdict(list)
-        caregivers = {}
+        caregivers: dict[int, User] = {}
         stepped = 0
         for alert in alerts:
             elapsed = (now - alert.alerted_at) / datetime.timedelta(minutes=1)
@@ -195,8 +199,9 @@ def escalate(*, now: datetime.datetime | None = None) -> int:
             for link in now_due:
                 if (alert.pk, link.caregiver_id) in told_before:
                     continue
-                caregivers[link.caregiver_id] = link.caregiver
-                tell[link.caregiver_id].append(alert)
+                # An active link always has its caregiver.
+                caregivers[link.caregiver_id] = link.caregiver  # type: ignore[index, assignment]
+                tell[link.caregiver_id].append(alert)  # type: ignore[index]
         for caregiver_id, told in tell.items():
             queue(messages.caregiver_alert(told), [caregivers[caregiver_id]], now=now)
         if tell:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.http import SignedInRequest
 from accounts.idle import passive
 from audit.trail import acting_as, actor_for
 from notifications import selectors
@@ -28,7 +29,7 @@ from reminders.models import ConfirmationLog, Dose, MissedDoseAlert
 
 @login_required
 @require_safe
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: SignedInRequest) -> HttpResponse:
     """Every in-app message, newest first; opening the list marks them read."""
     page = Paginator(selectors.inbox(request.user), 30).get_page(request.GET.get("page"))
     items = list(page.object_list)
@@ -53,7 +54,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @passive
 @login_required
 @require_safe
-def badge(request: HttpRequest) -> HttpResponse:
+def badge(request: SignedInRequest) -> HttpResponse:
     """The header's unread count, polled by htmx. Polling is not activity: an idle session still ends."""
     if not request.htmx:  # opened directly: the list itself
         return redirect("notifications:inbox")
@@ -70,7 +71,7 @@ def read_all(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def settings_edit(request: HttpRequest) -> HttpResponse:
+def settings_edit(request: SignedInRequest) -> HttpResponse:
     current = NotificationSettings.objects.filter(user=request.user).first()
     if current is None:
         profile = getattr(request, "own_profile", None)
@@ -95,7 +96,7 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
 @passive
 @login_required
 @require_safe
-def alerts_panel(request: HttpRequest) -> HttpResponse:
+def alerts_panel(request: SignedInRequest) -> HttpResponse:
     """The caregiver dashboard's open alerts, polled by htmx."""
     if not request.htmx:  # opened directly: the dashboard itself
         return redirect("patients:caring")
@@ -104,7 +105,7 @@ def alerts_panel(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
+def alert_acknowledge(request: SignedInRequest, alert_id: int) -> HttpResponse:
     """A caregiver says "I'm handling it". Only caregivers whose link includes alerts may."""
     alert = get_object_or_404(
         MissedDoseAlert.objects.filter(
@@ -121,7 +122,7 @@ def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
         )
     else:
         selectors.name_handlers([alert])
-        messages.info(request, f"{alert.handler_name} is already handling it.")
+        messages.info(request, f"{alert.handler_name} is already handling it.")  # type: ignore[attr-defined]
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -153,7 +154,8 @@ def dose_link(request: HttpRequest, token: str) -> HttpResponse:
                 if link.action == "taken":
                     dose_services.dose_confirm(dose=dose, by=link.user, method=ConfirmationLog.Method.LINK)
                 else:
-                    dose_services.dose_skip(dose=dose, by=link.user, **form.cleaned_data)
+                    # A skip link always has its form.
+                    dose_services.dose_skip(dose=dose, by=link.user, **form.cleaned_data)  # type: ignore[union-attr]
             except dose_services.DoseError as error:
                 context["problem"] = str(error)
                 return render(request, "notifications/dose_link.html", context, status=400)

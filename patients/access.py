@@ -18,13 +18,20 @@ What a user may not see does not exist for them: callers answer 404, never
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeGuard
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from patients.models import CareLink, PatientProfile
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from accounts.models import User
 
 
 class Action(enum.StrEnum):
@@ -43,7 +50,7 @@ _LINK_FLAG: dict[Action, str | None] = {
 }
 
 
-def _can_see_anything(user) -> bool:
+def _can_see_anything(user: User | AnonymousUser | None) -> TypeGuard[User]:
     return user is not None and user.is_authenticated and user.is_active
 
 
@@ -57,7 +64,7 @@ def _links_granting(action: Action) -> Q:
     return condition
 
 
-def patients_for(user, action: Action = Action.VIEW) -> QuerySet[PatientProfile]:
+def patients_for(user: User | AnonymousUser, action: Action = Action.VIEW) -> QuerySet[PatientProfile]:
     """Every patient `user` may do `action` for, as a queryset to filter further."""
     if not _can_see_anything(user):
         return PatientProfile.objects.none()
@@ -86,7 +93,7 @@ class PatientAccess:
         return not self.allows(Action.CONFIRM_DOSES)
 
 
-def access_to(user, patient_id: int) -> PatientAccess | None:
+def access_to(user: User | AnonymousUser, patient_id: int) -> PatientAccess | None:
     """The user's access to one patient, or None when they may not see them at all."""
     if not _can_see_anything(user):
         return None
@@ -102,7 +109,7 @@ def access_to(user, patient_id: int) -> PatientAccess | None:
     return PatientAccess(patient=patient, is_self=False, link=link)
 
 
-def require(user, patient_id: int, action: Action = Action.VIEW) -> PatientAccess:
+def require(user: User | AnonymousUser, patient_id: int, action: Action = Action.VIEW) -> PatientAccess:
     """access_to(), for a view: 404 unless the user may do `action` for the patient.
 
     A caregiver reaching a patient's pages or data is written to the audit trail as a view.
@@ -115,7 +122,7 @@ def require(user, patient_id: int, action: Action = Action.VIEW) -> PatientAcces
     return access
 
 
-def record_caregiver_views(patients) -> None:
+def record_caregiver_views(patients: Iterable[PatientProfile]) -> None:
     """A caregiver saw these patients' data (a page of theirs, or the dashboard): one entry each."""
     from audit.models import Action as AuditAction
     from audit.trail import current_path, record, together
@@ -125,23 +132,23 @@ def record_caregiver_views(patients) -> None:
             record(AuditAction.VIEW, entity=patient, patient_id=patient.pk, payload={"page": current_path()})
 
 
-def can(user, action: Action, patient: PatientProfile) -> bool:
+def can(user: User | AnonymousUser, action: Action, patient: PatientProfile) -> bool:
     return patients_for(user, action).filter(pk=patient.pk).exists()
 
 
-def care_links_managed_by(user) -> QuerySet[CareLink]:
+def care_links_managed_by(user: User | AnonymousUser) -> QuerySet[CareLink]:
     """The care links of the patients `user` manages: their own care team."""
     return CareLink.objects.filter(patient__in=patients_for(user, Action.MANAGE))
 
 
-def care_links_held_by(user) -> QuerySet[CareLink]:
+def care_links_held_by(user: User | AnonymousUser) -> QuerySet[CareLink]:
     """The active links through which `user` cares for someone."""
     if not _can_see_anything(user):
         return CareLink.objects.none()
     return CareLink.objects.active().filter(caregiver=user)
 
 
-def caregivers_for(patient: PatientProfile, action: Action):
+def caregivers_for(patient: PatientProfile, action: Action) -> QuerySet[User]:
     """The caregivers' accounts that `action` reaches for this patient (for alerts)."""
     from accounts.models import User
 

@@ -107,12 +107,12 @@ class OnboardingForm(PatientProfileForm):
         return self.cleaned_data.get("role") in (self.PATIENT, self.BOTH)
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("role") == self.CAREGIVER:
             # The patient's questions are hidden for a caregiver: what was left
             # in them must not hold the caregiver back.
             for name in self.Meta.fields:
-                self._errors.pop(name, None)
+                self._errors.pop(name, None)  # type: ignore[attr-defined]  # Django's, not in the stubs
                 cleaned.pop(name, None)
         if self.is_patient:
             for name in self.PROFILE_FIELDS:
@@ -123,7 +123,7 @@ class OnboardingForm(PatientProfileForm):
     def _post_clean(self) -> None:
         # A caregiver-only account makes no profile: skip the model's validation.
         if self.is_patient:
-            super()._post_clean()
+            super()._post_clean()  # type: ignore[misc]  # Django's, not in the stubs
 
 
 class InviteCaregiverForm(forms.Form):

@@ -8,6 +8,7 @@ that the caller may do what it asks, and checks only the rules of the domain.
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -17,6 +18,9 @@ from django.utils import timezone
 from audit.trail import audited_update
 from patients.invitations import addressed_to, invitation_lifetime, invitation_path
 from patients.models import CareLink, PatientProfile
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class CareTeamError(Exception):
@@ -29,7 +33,7 @@ class CareTeamError(Exception):
 @transaction.atomic
 def patient_profile_create(
     *,
-    user,
+    user: User,
     display_name: str,
     phone_number: str,
     time_zone: str,
@@ -52,13 +56,13 @@ def patient_profile_create(
     return profile
 
 
-def user_mark_caregiver(*, user) -> None:
+def user_mark_caregiver(*, user: User) -> None:
     user.cares_for_others = True
     user.save(update_fields=["cares_for_others"])
 
 
 @transaction.atomic
-def patient_profile_update(*, profile: PatientProfile, **changes) -> PatientProfile:
+def patient_profile_update(*, profile: PatientProfile, **changes: Any) -> PatientProfile:
     old_zone = PatientProfile.objects.values_list("time_zone", flat=True).get(pk=profile.pk)
     for field, value in changes.items():
         setattr(profile, field, value)
@@ -94,7 +98,8 @@ def care_link_invite(
     email = email.strip().lower()
     if (
         patient.user.email.lower() == email
-        or patient.user.emailaddress_set.filter(email__iexact=email).exists()
+        # allauth ships no types, so the plugin does not know its reverse relation.
+        or patient.user.emailaddress_set.filter(email__iexact=email).exists()  # type: ignore[attr-defined]
     ):
         raise CareTeamError("That is your own email address. Invite the person who helps you.")
     try:
@@ -139,7 +144,7 @@ def care_link_resend(*, link: CareLink, site_url: str) -> CareLink:
     return link
 
 
-def _reopen_invitation(link: CareLink, **permissions) -> None:
+def _reopen_invitation(link: CareLink, **permissions: Any) -> None:
     now = timezone.now()
     for field, value in permissions.items():
         setattr(link, field, value)
@@ -167,7 +172,7 @@ def _send_invitation(link: CareLink, *, site_url: str) -> None:
     )
 
 
-def care_link_accept(*, link: CareLink, user) -> CareLink:
+def care_link_accept(*, link: CareLink, user: User) -> CareLink:
     """The invitee says yes. Works once: of two tabs pressing Accept, one wins."""
     if link.patient.user_id == user.pk:
         raise CareTeamError("You cannot join your own care team.")

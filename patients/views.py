@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.http import SignedInRequest
 from patients import access, services
 from patients.access import Action
 from patients.forms import CareLinkPermissionsForm, InviteCaregiverForm, OnboardingForm, PatientProfileForm
@@ -45,7 +46,7 @@ def site_url(request: HttpRequest) -> str:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def welcome(request: HttpRequest) -> HttpResponse:
+def welcome(request: SignedInRequest) -> HttpResponse:
     """After sign-up: patient, caregiver or both. Done once; later changes go to the profile."""
     profile = own_profile(request)
     if profile is not None or request.user.cares_for_others:
@@ -72,7 +73,7 @@ def welcome(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def profile_edit(request: HttpRequest) -> HttpResponse:
+def profile_edit(request: SignedInRequest) -> HttpResponse:
     """The patient's own profile; a caregiver without one can start one here."""
     profile = own_profile(request)
     # The form edits its own copy: a refused edit must not change what the
@@ -229,7 +230,7 @@ def invitation_continue(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_safe
-def caring(request: HttpRequest) -> HttpResponse:
+def caring(request: SignedInRequest) -> HttpResponse:
     """The caregiver's dashboard: every linked patient and how their day goes, in fixed queries."""
     from reminders.selectors import today_summaries
 

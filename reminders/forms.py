@@ -177,7 +177,7 @@ class MedicationForm(forms.Form):
         return initial
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if self.errors:
             return cleaned
         kind = cleaned.get("kind")
@@ -299,7 +299,7 @@ class SkipForm(forms.Form):
     note = forms.CharField(label="In a few words", max_length=200, required=False)
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("reason") == Dose.SkipReason.OTHER and not (cleaned.get("note") or "").strip():
             self.add_error("note", "Say in a few words why you are skipping this dose.")
         return cleaned

@@ -16,7 +16,9 @@ from reminders.models import SNOOZE_MINUTES, ConfirmationLog, Dose, MedicationRe
 DUE_SOON = datetime.timedelta(minutes=60)
 
 
-def local_day_bounds(day: datetime.date, zone) -> tuple[datetime.datetime, datetime.datetime]:
+def local_day_bounds(
+    day: datetime.date, zone: datetime.tzinfo
+) -> tuple[datetime.datetime, datetime.datetime]:
     """The UTC instants where a local day starts and the next one starts (23, 24 or 25 hours apart)."""
     start = datetime.datetime.combine(day, datetime.time(), tzinfo=zone)
     end = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(), tzinfo=zone)
@@ -48,7 +50,7 @@ class DoseRow:
         return self.state in ("upcoming", "due_soon", "due_now", "missed")
 
 
-def dose_row(dose: Dose, now: datetime.datetime, zone) -> DoseRow:
+def dose_row(dose: Dose, now: datetime.datetime, zone: datetime.tzinfo) -> DoseRow:
     from reminders.services import UNDO_WINDOW
 
     status = dose.status
@@ -141,7 +143,11 @@ def month_calendar(
 
 
 def day_doses(
-    patient: PatientProfile, day: datetime.date, *, medication_id: int | None = None, now=None
+    patient: PatientProfile,
+    day: datetime.date,
+    *,
+    medication_id: int | None = None,
+    now: datetime.datetime | None = None,
 ) -> list[DoseRow]:
     now = now or timezone.now()
     zone = patient.zone
@@ -215,8 +221,8 @@ def today_summaries(
         .annotate(next_at=Min("scheduled_at"))
     )
     pairs = Q(pk__in=[])
-    for row in upcoming:
-        pairs |= Q(patient_id=row["patient_id"], scheduled_at=row["next_at"])
+    for next_row in upcoming:
+        pairs |= Q(patient_id=next_row["patient_id"], scheduled_at=next_row["next_at"])
     for dose in (
         Dose.objects.filter(pairs, status=Dose.Status.PENDING).select_related("reminder").order_by("pk")
     ):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -19,6 +20,9 @@ from audit.trail import audited_update, jsonable, record, together
 from patients.models import PatientProfile
 from reminders.models import ConfirmationLog, Dose, MedicationReminder
 from reminders.schedule import Schedule, occurrences
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 UNDO_WINDOW = datetime.timedelta(minutes=10)
 # How far before its time a scheduled dose may be recorded as taken.
@@ -57,7 +61,7 @@ def horizon() -> datetime.timedelta:
 
 
 @transaction.atomic
-def medication_create(*, patient: PatientProfile, schedule: Schedule, **fields) -> MedicationReminder:
+def medication_create(*, patient: PatientProfile, schedule: Schedule, **fields: Any) -> MedicationReminder:
     reminder = MedicationReminder(
         patient=patient, schedule=schedule.to_json(), home_time_zone=patient.time_zone
     )
@@ -72,7 +76,9 @@ def medication_create(*, patient: PatientProfile, schedule: Schedule, **fields) 
 
 
 @transaction.atomic
-def medication_update(*, reminder: MedicationReminder, schedule: Schedule, **fields) -> MedicationReminder:
+def medication_update(
+    *, reminder: MedicationReminder, schedule: Schedule, **fields: Any
+) -> MedicationReminder:
     reminder.schedule = schedule.to_json()
     reminder.__dict__.pop("parsed_schedule", None)
     for name, value in fields.items():
@@ -212,14 +218,14 @@ def doses_make_ahead(*, now: datetime.datetime | None = None) -> int:
 # --- Confirming, skipping, undoing ---------------------------------------------------------------
 
 
-def _role(dose: Dose, user) -> str:
+def _role(dose: Dose, user: User) -> str:
     return ConfirmationLog.Role.PATIENT if dose.patient.user_id == user.pk else ConfirmationLog.Role.CAREGIVER
 
 
 def dose_confirm(
     *,
     dose: Dose,
-    by,
+    by: User,
     method: str,
     taken_at: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
@@ -262,7 +268,9 @@ def dose_confirm(
 
 
 @transaction.atomic
-def dose_skip(*, dose: Dose, by, reason: str, note: str = "", now: datetime.datetime | None = None) -> Dose:
+def dose_skip(
+    *, dose: Dose, by: User, reason: str, note: str = "", now: datetime.datetime | None = None
+) -> Dose:
     now = now or timezone.now()
     if reason not in Dose.SkipReason.values:
         raise DoseError("Choose why you are skipping this dose.")
@@ -285,7 +293,7 @@ def dose_skip(*, dose: Dose, by, reason: str, note: str = "", now: datetime.date
 
 
 @transaction.atomic
-def dose_undo(*, dose: Dose, by, now: datetime.datetime | None = None) -> Dose | None:
+def dose_undo(*, dose: Dose, by: User, now: datetime.datetime | None = None) -> Dose | None:
     """Take back a "taken" or "skip" within UNDO_WINDOW. An as-needed dose is removed altogether.
 
     Returns the dose as it is now, or None when it was an as-needed dose that is gone.
@@ -314,7 +322,7 @@ def dose_undo(*, dose: Dose, by, now: datetime.datetime | None = None) -> Dose |
 def as_needed_take(
     *,
     reminder: MedicationReminder,
-    by,
+    by: User,
     method: str,
     taken_at: datetime.datetime | None = None,
     over_maximum_ok: bool = False,
@@ -339,7 +347,8 @@ def as_needed_take(
             repeat = recent.filter(scheduled_at=taken_at)
         repeated = repeat.first()
         if repeated is not None:
-            return ConfirmationLog.objects.filter(dose=repeated, undone_at__isnull=True).first()
+            # A taken dose always has its standing confirmation.
+            return ConfirmationLog.objects.filter(dose=repeated, undone_at__isnull=True).first()  # type: ignore[return-value]
         if Dose.objects.filter(reminder=reminder, scheduled_at=taken_at).exists():
             raise DoseError("A dose of this medication is already recorded at that time.")
         maximum = reminder.parsed_schedule.max_per_period

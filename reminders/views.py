@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.http import HtmxRequest, SignedInRequest
 from patients import access
 from patients.access import Action, PatientAccess
 from reminders import selectors, services
@@ -127,7 +128,7 @@ def medication_pause(request: HttpRequest, patient_id: int, medication_id: int) 
 
 @login_required
 @require_POST
-def medication_take(request: HttpRequest, patient_id: int, medication_id: int) -> HttpResponse:
+def medication_take(request: SignedInRequest, patient_id: int, medication_id: int) -> HttpResponse:
     """ "Take a dose now" for an as-needed medication; over its maximum, ask first."""
     patient_access = access.require(request.user, patient_id, Action.CONFIRM_DOSES)
     reminder = _medication(patient_access, medication_id)
@@ -155,7 +156,7 @@ def medication_take(request: HttpRequest, patient_id: int, medication_id: int) -
 
 
 def _dose_response(
-    request: HttpRequest,
+    request: HtmxRequest,
     patient_access: PatientAccess,
     dose: Dose | None,
     error: str = "",
@@ -203,7 +204,7 @@ def _taken_at(dose: Dose, at: datetime.time, zone) -> datetime.datetime:
 
 @login_required
 @require_POST
-def dose_taken(request: HttpRequest, patient_id: int, dose_id: int) -> HttpResponse:
+def dose_taken(request: SignedInRequest, patient_id: int, dose_id: int) -> HttpResponse:
     patient_access = access.require(request.user, patient_id, Action.CONFIRM_DOSES)
     dose = _dose(patient_access, dose_id)
     form = TakenAtForm(request.POST)
@@ -227,14 +228,14 @@ def dose_taken(request: HttpRequest, patient_id: int, dose_id: int) -> HttpRespo
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def dose_skip(request: HttpRequest, patient_id: int, dose_id: int) -> HttpResponse:
+def dose_skip(request: SignedInRequest, patient_id: int, dose_id: int) -> HttpResponse:
     patient_access = access.require(request.user, patient_id, Action.CONFIRM_DOSES)
     dose = _dose(patient_access, dose_id)
     form = SkipForm(request.POST or None)
     if request.method == "POST":
         if not form.is_valid():
             if request.htmx:
-                error = " ".join(message for errors in form.errors.values() for message in errors)
+                error = " ".join(str(message) for errors in form.errors.values() for message in errors)
                 return _dose_response(request, patient_access, dose, error=error, skip_error=True)
             return render(
                 request,
@@ -266,7 +267,7 @@ def _skip_context(request: HttpRequest, form: SkipForm, dose: Dose, patient_acce
 
 @login_required
 @require_POST
-def dose_undo(request: HttpRequest, patient_id: int, dose_id: int) -> HttpResponse:
+def dose_undo(request: SignedInRequest, patient_id: int, dose_id: int) -> HttpResponse:
     patient_access = access.require(request.user, patient_id, Action.CONFIRM_DOSES)
     dose = _dose(patient_access, dose_id)
     try:
@@ -285,7 +286,7 @@ def dose_undo(request: HttpRequest, patient_id: int, dose_id: int) -> HttpRespon
 
 @login_required
 @require_POST
-def dose_snooze(request: HttpRequest, patient_id: int, dose_id: int) -> HttpResponse:
+def dose_snooze(request: SignedInRequest, patient_id: int, dose_id: int) -> HttpResponse:
     """ "Remind me again in 10, 30 or 60 minutes": the patient's own doses only."""
     from notifications.due import dose_snooze as snooze
 
@@ -300,7 +301,7 @@ def dose_snooze(request: HttpRequest, patient_id: int, dose_id: int) -> HttpResp
     except services.DoseError as error:
         return _dose_response(request, patient_access, dose, error=str(error))
     if not request.htmx:
-        at = dose.remind_again_at.astimezone(patient_access.patient.zone)
+        at = dose.remind_again_at.astimezone(patient_access.patient.zone)  # type: ignore[union-attr]
         messages.success(request, f"{dose.reminder.medication_name}: we will remind you again at {at:%H:%M}.")
     return _dose_response(request, patient_access, dose)
 

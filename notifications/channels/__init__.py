@@ -19,4 +19,5 @@ def sender_for(channel: str):
     from notifications.channels import email, push, sms
     from notifications.models import Channel
 
-    return {Channel.EMAIL: email.send, Channel.PUSH: push.send, Channel.SMS: sms.send}[channel]
+    # Channel is a StrEnum: the stored string finds its member.
+    return {Channel.EMAIL: email.send, Channel.PUSH: push.send, Channel.SMS: sms.send}[channel]  # type: ignore[index]
