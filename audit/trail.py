@@ -206,6 +206,7 @@ def _insert(entries: list[AuditEntry]) -> None:
     for entry in entries:
         values.append("(" + ", ".join(["%s"] * len(fields)) + ")")
         params += [field.get_db_prep_save(getattr(entry, field.attname), connection) for field in fields]
+    # A concrete field always has its column.
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)  # type: ignore[arg-type]
     table = connection.ops.quote_name(AuditEntry._meta.db_table)
     with connection.cursor() as cursor:

@@ -59,6 +59,7 @@ def _no_longer_needed(notification: Notification) -> str:
     """Why the message should not go out after all, or ''."""
     if not notification.recipient.is_active:
         return "the recipient's account is closed"
+    # A patient_id means the patient is there.
     if notification.patient_id and not notification.patient.is_active:  # type: ignore[union-attr]
         return "the patient paused reminders and alerts"
     if (

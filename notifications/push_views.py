@@ -25,6 +25,7 @@ from notifications.models import PushSubscription
 
 THEME_COLOUR = "#0b5394"  # --primary in static/css/app.css
 BACKGROUND_COLOUR = "#f5f6f8"  # --page
+# A CharField always has its max_length.
 ENDPOINT_MAX_LENGTH: int = PushSubscription._meta.get_field("endpoint").max_length  # type: ignore[assignment]
 
 

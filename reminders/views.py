@@ -301,6 +301,7 @@ def dose_snooze(request: SignedInRequest, patient_id: int, dose_id: int) -> Http
     except services.DoseError as error:
         return _dose_response(request, patient_access, dose, error=str(error))
     if not request.htmx:
+        # snooze() has just set it.
         at = dose.remind_again_at.astimezone(patient_access.patient.zone)  # type: ignore[union-attr]
         messages.success(request, f"{dose.reminder.medication_name}: we will remind you again at {at:%H:%M}.")
     return _dose_response(request, patient_access, dose)
