@@ -44,6 +44,33 @@ def _back(request: HttpRequest, patient_access: PatientAccess) -> HttpResponse:
     return redirect(target or reverse("patients:detail", args=[patient_access.patient.pk]))
 
 
+# --- Today ---------------------------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def today(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Today: every dose of the patient's local day, with one tap to confirm where allowed."""
+    patient_access = access.require(request.user, patient_id, Action.VIEW)
+    patient = patient_access.patient
+    now = timezone.now()
+    medications = list(selectors.medications(patient))
+    context = {
+        "access": patient_access,
+        "patient": patient,
+        "local_now": patient.local_now(),
+        "rows": selectors.today(patient, now),
+        "as_needed": [
+            medication for medication in medications if medication.is_active and medication.is_as_needed
+        ],
+        "has_medications": bool(medications),
+        "can_confirm": patient_access.allows(Action.CONFIRM_DOSES),
+    }
+    if patient_access.is_self:
+        context["care_links"] = patient.care_links.active().order_by("invited_email")
+    return render(request, "reminders/today.html", context)
+
+
 # --- Medications -----------------------------------------------------------------------------------
 
 
