@@ -15,6 +15,9 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
+from accounts.models import User
+from reminders.models import Dose
+
 SALT = "adhere.notifications.dose-link"
 MAX_AGE = datetime.timedelta(days=1)
 ACTIONS = ("taken", "skip")
@@ -43,9 +46,6 @@ def absolute_url(dose, user, action: str) -> str:
 
 def read_token(token: str) -> DoseLink:
     """The dose, person and action a link names, or BadLink. Does not check the dose's state."""
-    from accounts.models import User
-    from reminders.models import Dose
-
     try:
         data = signing.loads(token, salt=SALT, max_age=MAX_AGE)
     except signing.SignatureExpired:

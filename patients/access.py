@@ -24,6 +24,9 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from accounts.models import User
+from audit.models import Action as AuditAction
+from audit.trail import current_path, record, together
 from patients.models import CareLink, PatientProfile
 
 
@@ -117,9 +120,6 @@ def require(user, patient_id: int, action: Action = Action.VIEW) -> PatientAcces
 
 def record_caregiver_views(patients) -> None:
     """A caregiver saw these patients' data (a page of theirs, or the dashboard): one entry each."""
-    from audit.models import Action as AuditAction
-    from audit.trail import current_path, record, together
-
     with transaction.atomic(), together():
         for patient in patients:
             record(AuditAction.VIEW, entity=patient, patient_id=patient.pk, payload={"page": current_path()})
@@ -143,7 +143,5 @@ def care_links_held_by(user) -> QuerySet[CareLink]:
 
 def caregivers_for(patient: PatientProfile, action: Action):
     """The caregivers' accounts that `action` reaches for this patient (for alerts)."""
-    from accounts.models import User
-
     links = CareLink.objects.filter(_links_granting(action), patient=patient).values("caregiver_id")
     return User.objects.filter(pk__in=links, is_active=True)

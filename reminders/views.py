@@ -21,7 +21,7 @@ from patients import access
 from patients.access import Action, PatientAccess
 from reminders import selectors, services
 from reminders.forms import MedicationForm, SkipForm, TakenAtForm
-from reminders.models import ConfirmationLog, Dose, MedicationReminder
+from reminders.models import EARLIEST_BEFORE_SCHEDULE, ConfirmationLog, Dose, MedicationReminder
 
 
 def _medication(patient_access: PatientAccess, medication_id: int) -> MedicationReminder:
@@ -217,12 +217,12 @@ def _taken_at(dose: Dose, at: datetime.time, zone) -> datetime.datetime:
     next one for a late-evening dose taken after midnight, never in the future."""
     day = dose.scheduled_at.astimezone(zone).date()
     taken_at = datetime.datetime.combine(day, at, tzinfo=zone)
-    if taken_at < dose.scheduled_at - services.EARLIEST_BEFORE_SCHEDULE:
+    if taken_at < dose.scheduled_at - EARLIEST_BEFORE_SCHEDULE:
         taken_at += datetime.timedelta(days=1)
     earlier = taken_at - datetime.timedelta(days=1)
     # 23:50 for a dose at 00:30: the evening before, if that is close enough to the dose.
     if taken_at > timezone.now() + datetime.timedelta(minutes=1) and earlier >= dose.scheduled_at - (
-        services.EARLIEST_BEFORE_SCHEDULE
+        EARLIEST_BEFORE_SCHEDULE
     ):
         taken_at = earlier
     return taken_at
@@ -314,8 +314,6 @@ def dose_undo(request: HttpRequest, patient_id: int, dose_id: int) -> HttpRespon
 @require_POST
 def dose_snooze(request: HttpRequest, patient_id: int, dose_id: int) -> HttpResponse:
     """ "Remind me again in 10, 30 or 60 minutes": the patient's own doses only."""
-    from notifications.due import dose_snooze as snooze
-
     patient_access = access.require(request.user, patient_id, Action.MANAGE)
     dose = _dose(patient_access, dose_id)
     try:
@@ -323,7 +321,7 @@ def dose_snooze(request: HttpRequest, patient_id: int, dose_id: int) -> HttpResp
     except ValueError:
         minutes = 0
     try:
-        snooze(dose=dose, minutes=minutes)
+        services.dose_snooze(dose=dose, minutes=minutes)
     except services.DoseError as error:
         return _dose_response(request, patient_access, dose, error=str(error))
     if not request.htmx:
