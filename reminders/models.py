@@ -236,6 +236,9 @@ class ConfirmationLog(models.Model):
         CAREGIVER = "caregiver", "A caregiver"
 
     reminder = models.ForeignKey(MedicationReminder, on_delete=models.CASCADE, related_name="confirmations")
+    # Denormalised from reminder.patient, as on Dose: whose record this is, without a join (the
+    # audit trail files the entry under the patient without reading the reminder).
+    patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE, related_name="confirmations")
     # SET_NULL: the record of a confirmation outlives an as-needed dose that was undone.
     dose = models.ForeignKey(Dose, on_delete=models.SET_NULL, null=True, related_name="confirmations")
     confirmed_at = models.DateTimeField(help_text="When the dose was taken.")

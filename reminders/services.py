@@ -254,6 +254,7 @@ def dose_confirm(
             raise DoseError("This dose was skipped. Undo the skip first.")
         log = ConfirmationLog.objects.create(
             reminder_id=dose.reminder_id,
+            patient_id=dose.patient_id,
             dose=dose,
             confirmed_at=taken_at,
             confirmed_by=by,
@@ -393,6 +394,7 @@ def as_needed_take(
         dose.patient = reminder.patient
         return ConfirmationLog.objects.create(
             reminder=reminder,
+            patient_id=reminder.patient_id,
             dose=dose,
             confirmed_at=taken_at,
             confirmed_by=by,
