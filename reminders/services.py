@@ -180,6 +180,13 @@ def doses_rebuild(*, reminder: MedicationReminder, now: datetime.datetime | None
     return doses_extend(reminder=reminder, until=now + horizon(), now=now)
 
 
+def doses_follow_profile(patient: PatientProfile, changed: frozenset[str]) -> None:
+    """Registered with patients.services.patient_profile_follow (reminders' AppConfig.ready):
+    a new time zone makes the future pending doses again in it."""
+    if "time_zone" in changed:
+        doses_rebuild_for_patient(patient=patient)
+
+
 def doses_rebuild_for_patient(*, patient: PatientProfile, now: datetime.datetime | None = None) -> None:
     """The patient's time zone changed: medications that follow it are rescheduled."""
     for reminder in patient.medications.filter(

@@ -22,7 +22,8 @@ from adherence.tests.html import Node, Page, get, parse, post
 from patients.tests.factories import PatientFactory
 from reminders import services
 from reminders.models import ConfirmationLog, Dose
-from reminders.tests.factories import AsNeededFactory, MedicationFactory
+from reminders.schedule import Schedule
+from reminders.tests.factories import AsNeededFactory, MedicationFactory, daily
 from reminders.tests.world import (
     NOW,
     TODAY,
@@ -161,6 +162,35 @@ def test_today_in_a_zone_far_ahead_of_utc_is_that_zones_day(client):
     assert [row.attrs["id"] for row in page.rows] == [f"dose-{monday.pk}"]
     assert page.row(monday).find("span", cls="dose__time").text == "07:00"
     assert f"dose-{tuesday.pk}" not in page.response.content.decode()
+
+
+def test_a_new_time_zone_on_the_profile_page_moves_todays_doses_to_the_same_local_time(client, world):
+    """Monday 11:00 UTC: Ann's 18:00 in London is 17:00 UTC; once she moves to New York her 18:00
+    there is 22:00 UTC. The profile page (patients) reaches reminders through the profile's followers."""
+    services.medication_create(
+        patient=world.ann,
+        schedule=Schedule.from_json(daily("18:00", start=TODAY)),
+        medication_name="Furosemide",
+        dosage="40 mg",
+    )
+    client.force_login(world.ann.user)
+
+    saved = post(
+        client,
+        reverse("patients:profile"),
+        {
+            "display_name": "Ann Example",
+            "phone_number": world.ann.phone_number,
+            "time_zone": "America/New_York",
+            "is_active": "on",
+        },
+    )
+
+    assert saved.tagged_messages == [("success", "Your profile is saved.")]
+    page = get(client, world.today_url)
+    assert [describe(row) for row in page.rows] == [("18:00", "Furosemide", "Later today")]
+    next_dose = Dose.objects.filter(scheduled_at__gt=NOW).earliest("scheduled_at")
+    assert next_dose.scheduled_at == datetime.datetime(2026, 6, 1, 22, 0, tzinfo=UTC)
 
 
 def test_today_on_the_day_the_clocks_go_back_has_twenty_five_hours(client, world, clock):
