@@ -194,7 +194,7 @@ def _dose_response(
         row = selectors.dose_row(dose, timezone.now(), patient_access.patient.zone)
         return render(
             request,
-            "reminders/_dose_row.html",
+            "reminders/today.html#dose_row",
             {
                 "row": row,
                 "access": patient_access,

@@ -516,7 +516,8 @@ def test_htmx_taken_returns_only_the_updated_row_with_an_undo_button(client, wor
         form for form in row.find_all("form") if form.attrs["action"] == world.url("dose_undo", dose.pk)
     )
     assert undo.attrs["hx-post"] == world.url("dose_undo", dose.pk)
-    assert undo.attrs["hx-target"] == f"#dose-{dose.pk}"
+    # The row is the target of every form in it: the answer replaces the whole row.
+    assert (row.attrs["hx-target"], row.attrs["hx-swap"]) == ("this", "outerHTML")
     assert undo.values()["next"] == [world.today_url]
     assert undo.find("button").text.startswith("Undo Digoxin")
     assert world.url("dose_taken", dose.pk) not in [form.attrs["action"] for form in row.find_all("form")]
@@ -524,6 +525,21 @@ def test_htmx_taken_returns_only_the_updated_row_with_an_undo_button(client, wor
     assert dose.status == Dose.Status.TAKEN
     # No message waits for the next page: the row said it all.
     assert get(client, world.today_url).messages == []
+
+
+def test_every_form_of_a_dose_row_posts_by_htmx_where_it_posts_without_and_inherits_the_rest(
+    client, world, busy_day
+):
+    client.force_login(world.ann.user)
+
+    page = get(client, world.today_url)
+
+    forms = [form for row in page.rows for form in row.find_all("form")]
+    assert len(forms) > len(page.rows)
+    assert all(form.attrs["hx-post"] == form.attrs["action"] for form in forms)
+    assert all("hx-target" not in form.attrs and "hx-swap" not in form.attrs for form in forms)
+    assert {(row.attrs["hx-target"], row.attrs["hx-swap"]) for row in page.rows} == {("this", "outerHTML")}
+    assert "X-CSRFToken" in page.root.find("body").attrs["hx-headers"]
 
 
 def test_htmx_taken_at_skip_and_undo_each_return_the_row(client, world):
