@@ -17,10 +17,4 @@ def site(request: HttpRequest) -> dict:
     context: dict[str, Any] = {"site_name": settings.SITE_NAME, "idle_logoff_seconds": idle_logoff}
     # For the "My medications / People I care for" switch (patients.middleware).
     context["own_profile"] = getattr(request, "own_profile", None)
-    # The header's notification badge (counted only when a page shows it) and how often it polls.
-    context["notification_poll_seconds"] = settings.NOTIFICATION_POLL_SECONDS
-    if user is not None and user.is_authenticated:
-        from notifications.selectors import unread_count
-
-        context["unread"] = lambda: unread_count(user)
     return context

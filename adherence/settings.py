@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "audit",
     "notifications",
     "api",
+    "pages",
 ]
 
 MIDDLEWARE = [
@@ -96,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "adherence.context_processors.site",
+                "notifications.context_processors.badge",
                 "notifications.context_processors.push",
             ],
         },

@@ -5,16 +5,28 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from adherence import views
+from pages import views as pages_views
+from patients import urls as patients_urls
+from reminders import views as reminders_views
 
 # Staff sign in through allauth too, so the admin gets rate limits and MFA.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 admin.site.site_header = "Adhere administration"
 admin.site.site_title = "Adhere admin"
 
+# The Today page and the caregiver dashboard live with what they show (reminders' doses; pages,
+# above every app, for doses and alerts together) but keep their names in the patients namespace,
+# so every link to patients:detail and patients:caring stays the same.
+patient_pages = [
+    *patients_urls.urlpatterns,
+    path("patients/<int:patient_id>/", reminders_views.today, name="detail"),
+    path("caring/", pages_views.caring, name="caring"),
+]
+
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", pages_views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("", include("patients.urls")),
+    path("", include((patient_pages, patients_urls.app_name))),
     path("patients/<int:patient_id>/", include("reminders.urls")),
     path("", include("audit.urls")),
     path("", include("notifications.urls")),

@@ -4,8 +4,7 @@ import logging
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -18,16 +17,6 @@ logger = logging.getLogger(__name__)
 # The heartbeat job runs every minute; after this long without one, the
 # scheduler is reported late (a report, not a failure: see healthz).
 HEARTBEAT_LATE_AFTER_SECONDS = 5 * 60
-
-
-@require_safe
-def home(request: HttpRequest) -> HttpResponse:
-    """The landing page for visitors; signed-in people go where their work is."""
-    if request.user.is_authenticated:
-        from patients.views import home_for
-
-        return redirect(home_for(request.user))
-    return render(request, "home.html")
 
 
 def not_here(request: HttpRequest, *args, **kwargs) -> JsonResponse:

@@ -42,23 +42,12 @@ AUDITED = (
         ignore=frozenset({"updated_at", "doses_until"}),
     ),
     Audited("reminders.Dose", patient_id=lambda dose: dose.patient_id),
-    Audited("reminders.ConfirmationLog", patient_id=lambda log: _confirmation_patient(log)),
+    Audited("reminders.ConfirmationLog", patient_id=lambda log: log.patient_id),
     Audited("reminders.MissedDoseAlert", patient_id=lambda alert: alert.patient_id),
     Audited("notifications.NotificationSettings"),
     # The endpoint and keys let anyone push to that browser: never written.
     Audited("notifications.PushSubscription", secret=frozenset({"endpoint", "p256dh", "auth"})),
 )
-
-
-def _confirmation_patient(log) -> int | None:
-    """The patient of a confirmation: from its dose or reminder at hand, else one query."""
-    for related in ("dose", "reminder"):
-        cached = log._state.fields_cache.get(related)
-        if cached is not None:
-            return cached.patient_id
-    from reminders.models import MedicationReminder
-
-    return MedicationReminder.objects.filter(pk=log.reminder_id).values_list("patient_id", flat=True).first()
 
 
 def _values(instance) -> dict:

@@ -6,6 +6,16 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from notifications.channels.push import is_configured
+from notifications.selectors import unread_count
+
+
+def badge(request: HttpRequest) -> dict:
+    """The header's notification badge (counted only when a page shows it) and how often it polls."""
+    context: dict = {"notification_poll_seconds": settings.NOTIFICATION_POLL_SECONDS}
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        context["unread"] = lambda: unread_count(user)
+    return context
 
 
 def push(request: HttpRequest) -> dict:

@@ -7,7 +7,8 @@ dose (reminded_at still empty, or remind_again_at still what was read), so
 two workers never send the same round twice; the winner queues one message
 per patient for all the doses due together, in the same transaction.
 A paused patient or medication is reminded of nothing (the dose is still
-marked, so it is not read again).
+marked, so it is not read again). Snoozing ("remind me in 30 minutes") is a dose
+action, reminders.services.dose_snooze: it sets remind_again_at, read here.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.utils import timezone
 from audit.trail import audited_update, together
 from notifications import messages
 from notifications.outbox import hold_patient, queue, settings_for
-from reminders.models import SNOOZE_MINUTES, Dose
+from reminders.models import Dose
 
 BATCH = 2000
 
@@ -95,33 +96,3 @@ def _remind(patient_id: int, dose_ids: list[int], *, now: datetime.datetime) -> 
         if reminded:
             queue(messages.reminder(reminded), [patient.user], now=now)
     return len(reminded)
-
-
-@transaction.atomic
-def dose_snooze(*, dose: Dose, minutes: int, now: datetime.datetime | None = None) -> Dose:
-    """ "Remind me in 10, 30 or 60 minutes", until the dose counts as missed."""
-    from reminders.services import DoseError
-
-    now = now or timezone.now()
-    if minutes not in SNOOZE_MINUTES:
-        raise DoseError("Choose 10, 30 or 60 minutes.")
-    at = now + datetime.timedelta(minutes=minutes)
-    if dose.status != Dose.Status.PENDING:
-        raise DoseError("This dose is already recorded; there is nothing to remind you of.")
-    if at >= dose.window_ends_at:
-        local = dose.window_ends_at.astimezone(dose.patient.zone)
-        raise DoseError(
-            f"A reminder then would be too late: this dose counts as missed at {local:%H:%M}. "
-            "Take it now, or skip it."
-        )
-    won = audited_update(
-        Dose.objects.filter(pk=dose.pk, status=Dose.Status.PENDING),
-        dose,
-        patient_id=dose.patient_id,
-        remind_again_at=at,
-        updated_at=now,
-    )
-    if not won:
-        raise DoseError("This dose is already recorded; there is nothing to remind you of.")
-    dose.remind_again_at = at
-    return dose

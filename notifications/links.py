@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
-if TYPE_CHECKING:
-    from accounts.models import User
-    from reminders.models import Dose
+from accounts.models import User
+from reminders.models import Dose
 
 SALT = "adhere.notifications.dose-link"
 MAX_AGE = datetime.timedelta(days=1)
@@ -48,9 +46,6 @@ def absolute_url(dose, user, action: str) -> str:
 
 def read_token(token: str) -> DoseLink:
     """The dose, person and action a link names, or BadLink. Does not check the dose's state."""
-    from accounts.models import User
-    from reminders.models import Dose
-
     try:
         data = signing.loads(token, salt=SALT, max_age=MAX_AGE)
     except signing.SignatureExpired:

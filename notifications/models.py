@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import Q
 
 from patients.models import validate_time_zone
+from reminders.schedule import local_to_utc
 
 
 class Channel(models.TextChoices):
@@ -162,8 +163,6 @@ class NotificationSettings(models.Model):
             end_day = local.date() + datetime.timedelta(days=1) if now >= start else local.date()
         if not quiet:
             return None
-        from reminders.schedule import local_to_utc
-
         return local_to_utc(end_day, end, zone)
 
     def channels(self, *, has_push: bool, can_text: bool) -> list[str]:

@@ -26,6 +26,9 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from accounts.models import User
+from audit.models import Action as AuditAction
+from audit.trail import current_path, record, together
 from patients.models import CareLink, PatientProfile
 
 if TYPE_CHECKING:
@@ -124,9 +127,6 @@ def require(user: User | AnonymousUser, patient_id: int, action: Action = Action
 
 def record_caregiver_views(patients: Iterable[PatientProfile]) -> None:
     """A caregiver saw these patients' data (a page of theirs, or the dashboard): one entry each."""
-    from audit.models import Action as AuditAction
-    from audit.trail import current_path, record, together
-
     with transaction.atomic(), together():
         for patient in patients:
             record(AuditAction.VIEW, entity=patient, patient_id=patient.pk, payload={"page": current_path()})
@@ -150,7 +150,5 @@ def care_links_held_by(user: User | AnonymousUser) -> QuerySet[CareLink]:
 
 def caregivers_for(patient: PatientProfile, action: Action) -> QuerySet[User]:
     """The caregivers' accounts that `action` reaches for this patient (for alerts)."""
-    from accounts.models import User
-
     links = CareLink.objects.filter(_links_granting(action), patient=patient).values("caregiver_id")
     return User.objects.filter(pk__in=links, is_active=True)

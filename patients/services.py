@@ -8,6 +8,7 @@ that the caller may do what it asks, and checks only the rules of the domain.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.core.mail import send_mail
@@ -61,18 +62,32 @@ def user_mark_caregiver(*, user: User) -> None:
     user.save(update_fields=["cares_for_others"])
 
 
+# What apps above patients keep in step with a profile: reminders makes future doses again when
+# the time zone changes (doses at 08:00 follow the patient to 08:00 in the new zone). Imports run
+# one way, so patients cannot call them: each registers its follower here, once, from its
+# AppConfig.ready(), and every door that changes a profile (page, API, admin) reaches them
+# through patient_profile_update. A follower is called inside the update's transaction with the
+# profile as saved and the names of the fields whose value changed.
+ProfileFollower = Callable[[PatientProfile, frozenset[str]], None]
+_profile_followers: list[ProfileFollower] = []
+
+
+def patient_profile_follow(follower: ProfileFollower) -> None:
+    if follower not in _profile_followers:
+        _profile_followers.append(follower)
+
+
 @transaction.atomic
 def patient_profile_update(*, profile: PatientProfile, **changes: Any) -> PatientProfile:
-    old_zone = PatientProfile.objects.values_list("time_zone", flat=True).get(pk=profile.pk)
+    stored = PatientProfile.objects.values(*changes).get(pk=profile.pk)
     for field, value in changes.items():
         setattr(profile, field, value)
     profile.full_clean()
     profile.save()
-    if profile.time_zone != old_zone:
-        from reminders.services import doses_rebuild_for_patient
-
-        # Doses at 08:00 follow the patient to 08:00 in the new zone.
-        doses_rebuild_for_patient(patient=profile)
+    changed = frozenset(field for field in changes if getattr(profile, field) != stored[field])
+    if changed:
+        for follower in _profile_followers:
+            follower(profile, changed)
     return profile
 
 

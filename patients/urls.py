@@ -6,6 +6,9 @@ from patients import views
 
 app_name = "patients"
 
+# Also in this namespace, from apps above patients (adherence/urls.py): patients:detail (the
+# Today page, reminders) and patients:caring (the caregiver dashboard, pages).
+
 urlpatterns = [
     path("welcome/", views.welcome, name="welcome"),
     path("profile/", views.profile_edit, name="profile"),
@@ -15,7 +18,5 @@ urlpatterns = [
     path("care-team/<int:link_id>/resend/", views.care_link_resend, name="care_link_resend"),
     path("invitations/continue/", views.invitation_continue, name="invitation_continue"),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
-    path("caring/", views.caring, name="caring"),
     path("caring/<int:link_id>/leave/", views.care_link_leave, name="care_link_leave"),
-    path("patients/<int:patient_id>/", views.patient_detail, name="detail"),
 ]

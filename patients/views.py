@@ -8,14 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.http import SignedInRequest
 from patients import access, services
-from patients.access import Action
 from patients.forms import CareLinkPermissionsForm, InviteCaregiverForm, OnboardingForm, PatientProfileForm
 from patients.invitations import addressed_to, pending_invitation
 from patients.models import CareLink, PatientProfile
@@ -229,27 +227,6 @@ def invitation_continue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_safe
-def caring(request: SignedInRequest) -> HttpResponse:
-    """The caregiver's dashboard: every linked patient and how their day goes, in fixed queries."""
-    from reminders.selectors import today_summaries
-
-    links = list(
-        access.care_links_held_by(request.user)
-        .select_related("patient")
-        .order_by("patient__display_name", "patient_id")
-    )
-    summaries = today_summaries([link.patient for link in links])
-    access.record_caregiver_views([link.patient for link in links])
-    rows = [(link, summaries[link.patient_id]) for link in links]
-    from notifications.selectors import alerts_panel
-
-    return render(
-        request, "patients/caring.html", {"links": links, "rows": rows, **alerts_panel(request.user)}
-    )
-
-
-@login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def care_link_leave(request: HttpRequest, link_id: int) -> HttpResponse:
     link = get_object_or_404(access.care_links_held_by(request.user).select_related("patient"), pk=link_id)
@@ -258,42 +235,3 @@ def care_link_leave(request: HttpRequest, link_id: int) -> HttpResponse:
         messages.success(request, f"You have left {link.patient.display_name}'s care team.")
         return redirect("patients:caring")
     return render(request, "patients/care_link_leave.html", {"link": link})
-
-
-# --- One patient's pages, for the patient and their caregivers ---------------------------
-
-
-@login_required
-@require_safe
-def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
-    """Today: every dose of the patient's local day, with one tap to confirm where allowed."""
-    from reminders import selectors
-
-    patient_access = access.require(request.user, patient_id, Action.VIEW)
-    patient = patient_access.patient
-    now = timezone.now()
-    medications = list(selectors.medications(patient))
-    context = {
-        "access": patient_access,
-        "patient": patient,
-        "local_now": patient.local_now(),
-        "rows": selectors.today(patient, now),
-        "as_needed": [
-            medication for medication in medications if medication.is_active and medication.is_as_needed
-        ],
-        "has_medications": bool(medications),
-        "can_confirm": patient_access.allows(Action.CONFIRM_DOSES),
-    }
-    if patient_access.is_self:
-        context["care_links"] = patient.care_links.active().order_by("invited_email")
-    return render(request, "patients/patient_detail.html", context)
-
-
-def home_for(user) -> str:
-    """Where a signed-in user starts: onboarding, their own page, or the caregiver dashboard."""
-    profile = profile_of(user)
-    if profile is not None:
-        return reverse("patients:detail", args=[profile.pk])
-    if user.cares_for_others:
-        return reverse("patients:caring")
-    return reverse("patients:welcome")

@@ -8,3 +8,9 @@ class RemindersConfig(AppConfig):
 
     name = "reminders"
     verbose_name = "Medications and doses"
+
+    def ready(self) -> None:
+        from patients.services import patient_profile_follow
+        from reminders.services import doses_follow_profile
+
+        patient_profile_follow(doses_follow_profile)

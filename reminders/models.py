@@ -19,16 +19,16 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from patients.models import PatientProfile, validate_time_zone
+from reminders.describe import describe_schedule
 from reminders.schedule import Schedule
 
 
 class MedicationReminderQuerySet(models.QuerySet):
     def with_is_confirmed(self, now=None) -> MedicationReminderQuerySet:
         """Annotate the brief's isConfirmed: whether the latest dose already due was taken (one subquery)."""
-        from django.utils import timezone
-
         latest_due = (
             Dose.objects.filter(reminder=models.OuterRef("pk"), scheduled_at__lte=now or timezone.now())
             .order_by("-scheduled_at")
@@ -96,8 +96,6 @@ class MedicationReminder(models.Model):
         if hasattr(self, "latest_due_status"):
             status = self.latest_due_status
         else:
-            from django.utils import timezone
-
             status = (
                 self.doses.filter(scheduled_at__lte=timezone.now())
                 .order_by("-scheduled_at")
@@ -108,8 +106,6 @@ class MedicationReminder(models.Model):
 
     @property
     def schedule_summary(self) -> str:
-        from reminders.describe import describe_schedule
-
         return describe_schedule(self.parsed_schedule)
 
     @property
@@ -128,8 +124,13 @@ class MedicationReminder(models.Model):
         return timedelta(minutes=self.grace_minutes)
 
 
-# "Remind me again in 10, 30 or 60 minutes" (notifications.due.dose_snooze).
+# The rules of a dose's life, kept by reminders.services and shown by reminders.selectors.
+# "Remind me again in 10, 30 or 60 minutes" (dose_snooze).
 SNOOZE_MINUTES = (10, 30, 60)
+# How long a "taken" or "skip" can be taken back (dose_undo).
+UNDO_WINDOW = timedelta(minutes=10)
+# How far before its time a scheduled dose may be recorded as taken.
+EARLIEST_BEFORE_SCHEDULE = timedelta(hours=12)
 
 
 class Dose(models.Model):
@@ -235,6 +236,9 @@ class ConfirmationLog(models.Model):
         CAREGIVER = "caregiver", "A caregiver"
 
     reminder = models.ForeignKey(MedicationReminder, on_delete=models.CASCADE, related_name="confirmations")
+    # Denormalised from reminder.patient, as on Dose: whose record this is, without a join (the
+    # audit trail files the entry under the patient without reading the reminder).
+    patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE, related_name="confirmations")
     # SET_NULL: the record of a confirmation outlives an as-needed dose that was undone.
     dose = models.ForeignKey(Dose, on_delete=models.SET_NULL, null=True, related_name="confirmations")
     confirmed_at = models.DateTimeField(help_text="When the dose was taken.")

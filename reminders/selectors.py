@@ -11,7 +11,14 @@ from django.db.models import Max, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from patients.models import PatientProfile
-from reminders.models import SNOOZE_MINUTES, ConfirmationLog, Dose, MedicationReminder
+from reminders.models import (
+    EARLIEST_BEFORE_SCHEDULE,
+    SNOOZE_MINUTES,
+    UNDO_WINDOW,
+    ConfirmationLog,
+    Dose,
+    MedicationReminder,
+)
 
 DUE_SOON = datetime.timedelta(minutes=60)
 
@@ -51,8 +58,6 @@ class DoseRow:
 
 
 def dose_row(dose: Dose, now: datetime.datetime, zone: datetime.tzinfo) -> DoseRow:
-    from reminders.services import UNDO_WINDOW
-
     status = dose.status
     if status == Dose.Status.TAKEN:
         taken_local = timezone.localtime(dose.taken_at, zone)
@@ -76,8 +81,6 @@ def dose_row(dose: Dose, now: datetime.datetime, zone: datetime.tzinfo) -> DoseR
         and confirmations[0].confirmed_by
     ):
         row.confirmed_by_caregiver = confirmations[0].confirmed_by.email
-    from reminders.services import EARLIEST_BEFORE_SCHEDULE
-
     # "Taken" is offered once it can be accepted: from 12 hours before the dose.
     row.can_take = row.actionable and now >= dose.scheduled_at - EARLIEST_BEFORE_SCHEDULE
     if state == "due_now":

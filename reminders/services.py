@@ -18,15 +18,19 @@ from django.utils import timezone
 from audit.models import Action
 from audit.trail import audited_update, jsonable, record, together
 from patients.models import PatientProfile
-from reminders.models import ConfirmationLog, Dose, MedicationReminder
+from reminders.models import (
+    EARLIEST_BEFORE_SCHEDULE,
+    SNOOZE_MINUTES,
+    UNDO_WINDOW,
+    ConfirmationLog,
+    Dose,
+    MedicationReminder,
+)
 from reminders.schedule import Schedule, occurrences
 
 if TYPE_CHECKING:
     from accounts.models import User
 
-UNDO_WINDOW = datetime.timedelta(minutes=10)
-# How far before its time a scheduled dose may be recorded as taken.
-EARLIEST_BEFORE_SCHEDULE = datetime.timedelta(hours=12)
 # A second "take a dose now" of an as-needed medication this soon is the same tap.
 AS_NEEDED_REPEAT_TAP = datetime.timedelta(minutes=1)
 # doses_until for a schedule that has no more doses: the make-doses job skips it.
@@ -182,6 +186,13 @@ def doses_rebuild(*, reminder: MedicationReminder, now: datetime.datetime | None
     return doses_extend(reminder=reminder, until=now + horizon(), now=now)
 
 
+def doses_follow_profile(patient: PatientProfile, changed: frozenset[str]) -> None:
+    """Registered with patients.services.patient_profile_follow (reminders' AppConfig.ready):
+    a new time zone makes the future pending doses again in it."""
+    if "time_zone" in changed:
+        doses_rebuild_for_patient(patient=patient)
+
+
 def doses_rebuild_for_patient(*, patient: PatientProfile, now: datetime.datetime | None = None) -> None:
     """The patient's time zone changed: medications that follow it are rescheduled."""
     for reminder in patient.medications.filter(
@@ -256,6 +267,7 @@ def dose_confirm(
             raise DoseError("This dose was skipped. Undo the skip first.")
         log = ConfirmationLog.objects.create(
             reminder_id=dose.reminder_id,
+            patient_id=dose.patient_id,
             dose=dose,
             confirmed_at=taken_at,
             confirmed_by=by,
@@ -319,6 +331,34 @@ def dose_undo(*, dose: Dose, by: User, now: datetime.datetime | None = None) -> 
     return dose
 
 
+@transaction.atomic
+def dose_snooze(*, dose: Dose, minutes: int, now: datetime.datetime | None = None) -> Dose:
+    """ "Remind me in 10, 30 or 60 minutes", until the dose counts as missed."""
+    now = now or timezone.now()
+    if minutes not in SNOOZE_MINUTES:
+        raise DoseError("Choose 10, 30 or 60 minutes.")
+    at = now + datetime.timedelta(minutes=minutes)
+    if dose.status != Dose.Status.PENDING:
+        raise DoseError("This dose is already recorded; there is nothing to remind you of.")
+    if at >= dose.window_ends_at:
+        local = dose.window_ends_at.astimezone(dose.patient.zone)
+        raise DoseError(
+            f"A reminder then would be too late: this dose counts as missed at {local:%H:%M}. "
+            "Take it now, or skip it."
+        )
+    won = audited_update(
+        Dose.objects.filter(pk=dose.pk, status=Dose.Status.PENDING),
+        dose,
+        patient_id=dose.patient_id,
+        remind_again_at=at,
+        updated_at=now,
+    )
+    if not won:
+        raise DoseError("This dose is already recorded; there is nothing to remind you of.")
+    dose.remind_again_at = at
+    return dose
+
+
 def as_needed_take(
     *,
     reminder: MedicationReminder,
@@ -370,6 +410,7 @@ def as_needed_take(
         dose.patient = reminder.patient
         return ConfirmationLog.objects.create(
             reminder=reminder,
+            patient_id=reminder.patient_id,
             dose=dose,
             confirmed_at=taken_at,
             confirmed_by=by,

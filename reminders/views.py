@@ -22,7 +22,7 @@ from patients import access
 from patients.access import Action, PatientAccess
 from reminders import selectors, services
 from reminders.forms import MedicationForm, SkipForm, TakenAtForm
-from reminders.models import ConfirmationLog, Dose, MedicationReminder
+from reminders.models import EARLIEST_BEFORE_SCHEDULE, ConfirmationLog, Dose, MedicationReminder
 
 
 def _medication(patient_access: PatientAccess, medication_id: int) -> MedicationReminder:
@@ -43,6 +43,33 @@ def _back(request: HttpRequest, patient_access: PatientAccess) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("patients:detail", args=[patient_access.patient.pk])
     return redirect(target or reverse("patients:detail", args=[patient_access.patient.pk]))
+
+
+# --- Today ---------------------------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def today(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Today: every dose of the patient's local day, with one tap to confirm where allowed."""
+    patient_access = access.require(request.user, patient_id, Action.VIEW)
+    patient = patient_access.patient
+    now = timezone.now()
+    medications = list(selectors.medications(patient))
+    context = {
+        "access": patient_access,
+        "patient": patient,
+        "local_now": patient.local_now(),
+        "rows": selectors.today(patient, now),
+        "as_needed": [
+            medication for medication in medications if medication.is_active and medication.is_as_needed
+        ],
+        "has_medications": bool(medications),
+        "can_confirm": patient_access.allows(Action.CONFIRM_DOSES),
+    }
+    if patient_access.is_self:
+        context["care_links"] = patient.care_links.active().order_by("invited_email")
+    return render(request, "reminders/today.html", context)
 
 
 # --- Medications -----------------------------------------------------------------------------------
@@ -168,7 +195,7 @@ def _dose_response(
         row = selectors.dose_row(dose, timezone.now(), patient_access.patient.zone)
         return render(
             request,
-            "reminders/_dose_row.html",
+            "reminders/today.html#dose_row",
             {
                 "row": row,
                 "access": patient_access,
@@ -191,12 +218,12 @@ def _taken_at(dose: Dose, at: datetime.time, zone) -> datetime.datetime:
     next one for a late-evening dose taken after midnight, never in the future."""
     day = dose.scheduled_at.astimezone(zone).date()
     taken_at = datetime.datetime.combine(day, at, tzinfo=zone)
-    if taken_at < dose.scheduled_at - services.EARLIEST_BEFORE_SCHEDULE:
+    if taken_at < dose.scheduled_at - EARLIEST_BEFORE_SCHEDULE:
         taken_at += datetime.timedelta(days=1)
     earlier = taken_at - datetime.timedelta(days=1)
     # 23:50 for a dose at 00:30: the evening before, if that is close enough to the dose.
     if taken_at > timezone.now() + datetime.timedelta(minutes=1) and earlier >= dose.scheduled_at - (
-        services.EARLIEST_BEFORE_SCHEDULE
+        EARLIEST_BEFORE_SCHEDULE
     ):
         taken_at = earlier
     return taken_at
@@ -288,8 +315,6 @@ def dose_undo(request: SignedInRequest, patient_id: int, dose_id: int) -> HttpRe
 @require_POST
 def dose_snooze(request: SignedInRequest, patient_id: int, dose_id: int) -> HttpResponse:
     """ "Remind me again in 10, 30 or 60 minutes": the patient's own doses only."""
-    from notifications.due import dose_snooze as snooze
-
     patient_access = access.require(request.user, patient_id, Action.MANAGE)
     dose = _dose(patient_access, dose_id)
     try:
@@ -297,7 +322,7 @@ def dose_snooze(request: SignedInRequest, patient_id: int, dose_id: int) -> Http
     except ValueError:
         minutes = 0
     try:
-        snooze(dose=dose, minutes=minutes)
+        services.dose_snooze(dose=dose, minutes=minutes)
     except services.DoseError as error:
         return _dose_response(request, patient_access, dose, error=str(error))
     if not request.htmx:

@@ -182,7 +182,12 @@ def test_a_service_that_fails_halfway_leaves_no_entry_of_its_first_half(ann):
     dose = DoseFactory(reminder=MedicationFactory(patient=ann))
     # A standing confirmation already there makes the second half of dose_confirm fail.
     ConfirmationLog.objects.create(
-        reminder=dose.reminder, dose=dose, confirmed_at=timezone.now(), role="patient", method="web"
+        reminder=dose.reminder,
+        patient=ann,
+        dose=dose,
+        confirmed_at=timezone.now(),
+        role="patient",
+        method="web",
     )
     trail = Trail()
     with pytest.raises(IntegrityError):
@@ -195,7 +200,12 @@ def test_a_request_that_fails_leaves_no_entry(ann):
     """ATOMIC_REQUESTS: the dose change, its entry and the log go, or none of them."""
     dose = DoseFactory(reminder=MedicationFactory(patient=ann))
     ConfirmationLog.objects.create(
-        reminder=dose.reminder, dose=dose, confirmed_at=timezone.now(), role="patient", method="web"
+        reminder=dose.reminder,
+        patient=ann,
+        dose=dose,
+        confirmed_at=timezone.now(),
+        role="patient",
+        method="web",
     )
     client = Client(raise_request_exception=False)
     client.force_login(ann.user)
@@ -466,9 +476,10 @@ def test_a_confirmation_created_undone_and_deleted_knows_its_patient(ann):
     dose = DoseFactory(reminder=MedicationFactory(patient=ann))
     confirmed_at = datetime.datetime(2026, 11, 2, 8, 5, tzinfo=UTC)
     trail = Trail()
-    # Only the ids at hand: the patient is looked up through the medication.
+    # Only the ids at hand: the entry is filed under the patient the log carries.
     log = ConfirmationLog.objects.create(
         reminder_id=dose.reminder_id,
+        patient_id=ann.pk,
         dose_id=dose.pk,
         confirmed_at=confirmed_at,
         confirmed_by_id=ann.user_id,

@@ -27,7 +27,7 @@ from django.core import mail
 
 from accounts.tests.factories import UserFactory
 from notifications.delivery import deliver_due
-from notifications.due import dose_snooze, remind_due
+from notifications.due import remind_due
 from notifications.models import Channel, Kind, Notification, NotificationSettings
 from notifications.sweep import alert_acknowledge, sweep_missed
 from patients.models import CareLink
@@ -35,6 +35,7 @@ from patients.tests.factories import CareLinkFactory, PatientFactory
 from reminders import services
 from reminders.models import Dose, MissedDoseAlert
 from reminders.schedule import Schedule
+from reminders.services import dose_snooze
 from reminders.tests.factories import daily
 
 pytestmark = pytest.mark.django_db

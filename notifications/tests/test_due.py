@@ -16,7 +16,7 @@ import pytest
 from django.core import mail
 
 from notifications.delivery import deliver_due
-from notifications.due import dose_snooze, remind_due
+from notifications.due import remind_due
 from notifications.links import read_token
 from notifications.models import Channel, Kind, Notification, NotificationSettings
 from notifications.sweep import sweep_missed
@@ -25,7 +25,7 @@ from patients.tests.factories import PatientFactory
 from reminders import services
 from reminders.models import Dose
 from reminders.schedule import MaxPerPeriod, Schedule
-from reminders.services import DoseError
+from reminders.services import DoseError, dose_snooze
 from reminders.tests.factories import DoseFactory
 
 pytestmark = pytest.mark.django_db

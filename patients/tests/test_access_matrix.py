@@ -97,6 +97,7 @@ class World:
 
         self.confirmation = ConfirmationLog.objects.create(
             reminder=self.medication,
+            patient=self.ann,
             dose=self.confirmation_dose,
             confirmed_at=self.confirmation_dose.taken_at,
             confirmed_by=self.ann.user,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -335,39 +334,7 @@ def test_a_caregiver_leaves(client, ann):
     assert "Left" in client.get(reverse("patients:care_team")).content.decode()
 
 
-# --- The dashboard -------------------------------------------------------------------------------
-
-
-def test_the_dashboard_lists_every_linked_patient_with_their_permissions(client):
-    nurse = UserFactory(email="nurse@example.org")
-    CareLinkFactory(caregiver=nurse, patient__display_name="Zoe Zed", patient__time_zone="Asia/Tokyo")
-    CareLinkFactory(caregiver=nurse, patient__display_name="Abe Able", can_confirm_doses=True)
-    CareLinkFactory(caregiver=nurse, patient__display_name="Gone Away", status=CareLink.Status.REVOKED)
-    CareLinkFactory(patient__display_name="Not Hers")
-    client.force_login(nurse)
-
-    page = client.get(reverse("patients:caring")).content.decode()
-
-    names = re.findall(r"<h2><a href=\"/patients/\d+/\">([^<]+)</a></h2>", page)
-    assert names == ["Abe Able", "Zoe Zed"]
-    assert "Asia/Tokyo" in page
-    assert page.count("Confirm doses") == 1
-
-
-def test_the_dashboard_costs_the_same_queries_for_one_patient_or_twenty(
-    client, django_assert_max_num_queries
-):
-    nurse = UserFactory(email="nurse@example.org")
-    CareLinkFactory(caregiver=nurse)
-    client.force_login(nurse)
-    # 14: the page, plus the missed-dose alerts panel and the header's unread count.
-    with django_assert_max_num_queries(14) as one:
-        client.get(reverse("patients:caring"))
-    for _ in range(19):
-        CareLinkFactory(caregiver=nurse)
-    with django_assert_max_num_queries(len(one.captured_queries)):
-        page = client.get(reverse("patients:caring")).content.decode()
-    assert page.count('class="card"') == 20
+# --- The caregiver's pages (the dashboard's own tests are in pages/tests/test_caring.py) ----------
 
 
 def test_a_caregiver_sees_the_patients_time_in_the_patients_zone(client):

@@ -25,9 +25,9 @@ from django_q.scheduler import scheduler
 from patients.services import patient_profile_update
 from patients.tests.factories import CareLinkFactory, PatientFactory
 from reminders import services
-from reminders.models import ConfirmationLog, Dose, MedicationReminder
+from reminders.models import UNDO_WINDOW, ConfirmationLog, Dose, MedicationReminder
 from reminders.schedule import MaxPerPeriod, Repeat, Schedule, Step
-from reminders.services import NO_MORE_DOSES, UNDO_WINDOW, DoseError, OverMaximum
+from reminders.services import NO_MORE_DOSES, DoseError, OverMaximum
 from reminders.tasks import make_doses
 
 pytestmark = pytest.mark.django_db

@@ -1,9 +1,10 @@
-"""The Today page, dose actions (plain posts and htmx), as-needed doses, history and the caregiver dashboard.
+"""The Today page, dose actions (plain posts and htmx), as-needed doses and history.
 
 Everything is read as a person reads it: the text of the page, the state of
-each dose row, what the buttons post. The world (see `world`): Ann lives in
-London; Carl cares for her and may confirm doses; Vera may only look. It is
-Monday 1 June 2026, 11:00 UTC, which is 12:00 in London (BST).
+each dose row, what the buttons post. The world (reminders/tests/world.py):
+Ann lives in London; Carl cares for her and may confirm doses; Vera may only
+look. It is Monday 1 June 2026, 11:00 UTC, which is 12:00 in London (BST).
+The caregiver dashboard's tests are in pages/tests/test_caring.py.
 
 The page-reading helpers (Page, get, post, ...) live in adherence/tests/html.py.
 """
@@ -11,28 +12,31 @@ The page-reading helpers (Page, get, post, ...) live in adherence/tests/html.py.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 from datetime import UTC, timedelta
 
 import pytest
 import time_machine
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import User
-from accounts.tests.factories import UserFactory
 from adherence.tests.html import Node, Page, get, parse, post
-from patients.models import PatientProfile
-from patients.tests.factories import CareLinkFactory, PatientFactory
+from patients.tests.factories import PatientFactory
 from reminders import services
 from reminders.models import ConfirmationLog, Dose
-from reminders.tests.factories import AsNeededFactory, DoseFactory, MedicationFactory
+from reminders.schedule import Schedule
+from reminders.tests.factories import AsNeededFactory, MedicationFactory, daily
+from reminders.tests.world import (
+    NOW,
+    TODAY,
+    World,
+    count_queries,
+    dose_at,
+    local,
+    make_world,
+    medication,
+    taken,
+)
 
 pytestmark = pytest.mark.django_db
-
-NOW = datetime.datetime(2026, 6, 1, 11, 0, tzinfo=UTC)  # Monday, 12:00 in London
-TODAY = datetime.date(2026, 6, 1)
 
 
 # --- Reading pages as a person does ----------------------------------------------------------------
@@ -57,14 +61,6 @@ def htmx_post(client, url: str, data: dict | None = None) -> Node:
     return parse(content)
 
 
-def count_queries(client, url: str) -> int:
-    client.get(url)  # first request of a session may write to it: warm up
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries.captured_queries)
-
-
 # --- The world ---------------------------------------------------------------------------------------
 
 
@@ -74,59 +70,9 @@ def clock():
         yield traveller
 
 
-@dataclass
-class World:
-    ann: PatientProfile
-    carl: User
-    vera: User
-
-    @property
-    def today_url(self) -> str:
-        return reverse("patients:detail", args=[self.ann.pk])
-
-    def url(self, name: str, *args) -> str:
-        return reverse(f"reminders:{name}", args=[self.ann.pk, *args])
-
-
 @pytest.fixture
 def world() -> World:
-    ann = PatientFactory(display_name="Ann Example", user__email="ann@example.org", time_zone="Europe/London")
-    carl = CareLinkFactory(
-        patient=ann,
-        caregiver=UserFactory(email="carl@example.org", cares_for_others=True),
-        caregiver_name="Carl the nurse",
-        can_confirm_doses=True,
-    ).caregiver
-    vera = CareLinkFactory(
-        patient=ann, caregiver=UserFactory(email="vera@example.org", cares_for_others=True)
-    ).caregiver
-    return World(ann=ann, carl=carl, vera=vera)
-
-
-def local(patient, day: datetime.date, hhmm: str) -> datetime.datetime:
-    """A wall-clock time in the patient's zone, as the UTC instant stored."""
-    at = datetime.datetime.combine(day, datetime.time.fromisoformat(hhmm), tzinfo=patient.zone)
-    return at.astimezone(UTC)
-
-
-def dose_at(medication, hhmm: str, day: datetime.date = TODAY, **fields) -> Dose:
-    """A dose of `medication` at a local time, with the usual one-hour window."""
-    scheduled_at = local(medication.patient, day, hhmm)
-    return DoseFactory(
-        reminder=medication,
-        scheduled_at=scheduled_at,
-        window_ends_at=scheduled_at + timedelta(minutes=medication.grace_minutes),
-        **fields,
-    )
-
-
-def taken(medication, hhmm: str, taken_hhmm: str, day: datetime.date = TODAY, **fields) -> Dose:
-    at = local(medication.patient, day, taken_hhmm)
-    return dose_at(medication, hhmm, day, status=Dose.Status.TAKEN, taken_at=at, resolved_at=at, **fields)
-
-
-def medication(patient, name: str, **fields):
-    return MedicationFactory(patient=patient, medication_name=name, **fields)
+    return make_world()
 
 
 # --- Today ---------------------------------------------------------------------------------------------
@@ -216,6 +162,35 @@ def test_today_in_a_zone_far_ahead_of_utc_is_that_zones_day(client):
     assert [row.attrs["id"] for row in page.rows] == [f"dose-{monday.pk}"]
     assert page.row(monday).find("span", cls="dose__time").text == "07:00"
     assert f"dose-{tuesday.pk}" not in page.response.content.decode()
+
+
+def test_a_new_time_zone_on_the_profile_page_moves_todays_doses_to_the_same_local_time(client, world):
+    """Monday 11:00 UTC: Ann's 18:00 in London is 17:00 UTC; once she moves to New York her 18:00
+    there is 22:00 UTC. The profile page (patients) reaches reminders through the profile's followers."""
+    services.medication_create(
+        patient=world.ann,
+        schedule=Schedule.from_json(daily("18:00", start=TODAY)),
+        medication_name="Furosemide",
+        dosage="40 mg",
+    )
+    client.force_login(world.ann.user)
+
+    saved = post(
+        client,
+        reverse("patients:profile"),
+        {
+            "display_name": "Ann Example",
+            "phone_number": world.ann.phone_number,
+            "time_zone": "America/New_York",
+            "is_active": "on",
+        },
+    )
+
+    assert saved.tagged_messages == [("success", "Your profile is saved.")]
+    page = get(client, world.today_url)
+    assert [describe(row) for row in page.rows] == [("18:00", "Furosemide", "Later today")]
+    next_dose = Dose.objects.filter(scheduled_at__gt=NOW).earliest("scheduled_at")
+    assert next_dose.scheduled_at == datetime.datetime(2026, 6, 1, 22, 0, tzinfo=UTC)
 
 
 def test_today_on_the_day_the_clocks_go_back_has_twenty_five_hours(client, world, clock):
@@ -541,7 +516,8 @@ def test_htmx_taken_returns_only_the_updated_row_with_an_undo_button(client, wor
         form for form in row.find_all("form") if form.attrs["action"] == world.url("dose_undo", dose.pk)
     )
     assert undo.attrs["hx-post"] == world.url("dose_undo", dose.pk)
-    assert undo.attrs["hx-target"] == f"#dose-{dose.pk}"
+    # The row is the target of every form in it: the answer replaces the whole row.
+    assert (row.attrs["hx-target"], row.attrs["hx-swap"]) == ("this", "outerHTML")
     assert undo.values()["next"] == [world.today_url]
     assert undo.find("button").text.startswith("Undo Digoxin")
     assert world.url("dose_taken", dose.pk) not in [form.attrs["action"] for form in row.find_all("form")]
@@ -549,6 +525,21 @@ def test_htmx_taken_returns_only_the_updated_row_with_an_undo_button(client, wor
     assert dose.status == Dose.Status.TAKEN
     # No message waits for the next page: the row said it all.
     assert get(client, world.today_url).messages == []
+
+
+def test_every_form_of_a_dose_row_posts_by_htmx_where_it_posts_without_and_inherits_the_rest(
+    client, world, busy_day
+):
+    client.force_login(world.ann.user)
+
+    page = get(client, world.today_url)
+
+    forms = [form for row in page.rows for form in row.find_all("form")]
+    assert len(forms) > len(page.rows)
+    assert all(form.attrs["hx-post"] == form.attrs["action"] for form in forms)
+    assert all("hx-target" not in form.attrs and "hx-swap" not in form.attrs for form in forms)
+    assert {(row.attrs["hx-target"], row.attrs["hx-swap"]) for row in page.rows} == {("this", "outerHTML")}
+    assert "X-CSRFToken" in page.root.find("body").attrs["hx-headers"]
 
 
 def test_htmx_taken_at_skip_and_undo_each_return_the_row(client, world):
@@ -1029,112 +1020,6 @@ def test_the_last_representable_day_is_not_found_rather_than_a_server_error(clie
     assert response.status_code == 404
 
 
-# --- The caregiver dashboard -----------------------------------------------------------------------
-
-
-def dashboard_cards(page: Page) -> dict[str, dict[str, str]]:
-    """Each person cared for: their facts (Today, Next dose, Last missed...) as the card shows them."""
-    cards = {}
-    for card in page.root.find("ul", aria_label="People you care for").find_all("li", cls="card"):
-        facts = card.find("dl", cls="facts")
-        terms = [node.text for node in facts.find_all("dt")]
-        definitions = [node.text for node in facts.find_all("dd")]
-        cards[card.find("h2").text] = dict(zip(terms, definitions, strict=True))
-    return cards
-
-
-@pytest.fixture
-def carls_people(world):
-    """Carl cares for Ann (London, 12:00), Tom (Auckland, 23:00) and Lou (Los Angeles, 04:00)."""
-    ann = world.ann
-    carl = world.carl
-    taken(medication(ann, "Metformin"), "08:00", "08:10")
-    dose_at(medication(ann, "Aspirin"), "09:00")  # window over: missed
-    furosemide = medication(ann, "Furosemide")
-    dose_at(furosemide, "18:00")
-    dose_at(furosemide, "21:00")
-    dose_at(furosemide, "08:00", TODAY + timedelta(days=1))  # tomorrow: not counted
-    dose_at(furosemide, "20:00", TODAY - timedelta(days=1), status="missed")
-    dose_at(furosemide, "21:00", TODAY - timedelta(days=2), status="missed")
-
-    tom = PatientFactory(display_name="Tom Auckland", time_zone="Pacific/Auckland")
-    CareLinkFactory(patient=tom, caregiver=carl)
-    warfarin = medication(tom, "Warfarin")
-    taken(warfarin, "08:00", "08:00")  # Sunday 20:00 UTC: Monday there
-    dose_at(warfarin, "21:30", status="skipped", skip_reason="unwell", resolved_at=NOW)
-    dose_at(warfarin, "23:30")  # 11:30 UTC: still to come
-    dose_at(warfarin, "08:00", TODAY + timedelta(days=1))  # Monday 20:00 UTC, but Tuesday there
-
-    lou = PatientFactory(display_name="Lou Angeles", time_zone="America/Los_Angeles")
-    CareLinkFactory(patient=lou, caregiver=carl, can_confirm_doses=True)
-    statin = medication(lou, "Statin")
-    taken(statin, "20:00", "20:00", TODAY - timedelta(days=1))  # Monday 03:00 UTC, but Sunday there
-    dose_at(statin, "08:00")
-    dose_at(statin, "20:00")
-    return {"ann": ann, "tom": tom, "lou": lou}
-
-
-def test_the_dashboard_shows_each_patients_own_day(client, world, carls_people):
-    client.force_login(world.carl)
-
-    page = get(client, reverse("patients:caring"))
-
-    cards = dashboard_cards(page)
-    assert list(cards) == ["Ann Example", "Lou Angeles", "Tom Auckland"]
-    assert cards["Ann Example"]["Today"] == "1 taken 1 missed 2 to come"
-    assert cards["Ann Example"]["Next dose"] == "Mon 18:00 · Furosemide"
-    # Today's 09:00 dose is past its window: missed, and the latest one.
-    assert cards["Ann Example"]["Last missed"] == "1 Jun, 09:00"
-    assert cards["Tom Auckland"]["Today"] == "1 taken 0 missed 1 to come 1 skipped"
-    assert cards["Tom Auckland"]["Next dose"] == "Mon 23:30 · Warfarin"
-    assert cards["Tom Auckland"]["Time zone"] == "Pacific/Auckland"
-    assert cards["Lou Angeles"]["Today"] == "0 taken 0 missed 2 to come"
-    assert cards["Lou Angeles"]["Next dose"] == "Mon 08:00 · Statin"
-    assert cards["Lou Angeles"]["Last missed"] == "None"
-    assert "Confirm doses" in cards["Lou Angeles"]["You may"]
-    assert "Confirm doses" not in cards["Tom Auckland"]["You may"]
-
-
-def test_the_dashboard_next_dose_can_be_tomorrow_in_the_patients_zone(client, world):
-    pill = medication(world.ann, "Metformin")
-    dose_at(pill, "08:00", TODAY + timedelta(days=1))
-    client.force_login(world.carl)
-
-    cards = dashboard_cards(get(client, reverse("patients:caring")))
-
-    assert cards["Ann Example"]["Today"] == "0 taken 0 missed 0 to come"
-    assert cards["Ann Example"]["Next dose"] == "Tue 08:00 · Metformin"
-
-
-def test_the_dashboard_next_dose_of_a_twice_weekly_medication(client, world):
-    vitamin = medication(world.ann, "Vitamin D")
-    dose_at(vitamin, "09:00", TODAY + timedelta(days=3))  # Thursday
-    client.force_login(world.carl)
-
-    cards = dashboard_cards(get(client, reverse("patients:caring")))
-
-    assert cards["Ann Example"]["Next dose"] == "Thu 09:00 · Vitamin D"
-
-
-def test_the_dashboard_last_missed_agrees_with_todays_missed_count(client, world):
-    dose_at(medication(world.ann, "Aspirin"), "09:00")  # window ended at 10:00; not confirmed
-    client.force_login(world.carl)
-
-    cards = dashboard_cards(get(client, reverse("patients:caring")))
-
-    assert cards["Ann Example"]["Today"] == "0 taken 1 missed 0 to come"
-    assert cards["Ann Example"]["Last missed"] == "1 Jun, 09:00"
-
-
-def test_the_dashboard_with_nobody_to_care_for(client):
-    client.force_login(UserFactory(email="newbie@example.org", cares_for_others=True))
-
-    page = get(client, reverse("patients:caring"))
-
-    assert "Nobody has added you to their care team yet." in page.main
-    assert "newbie@example.org" in page.main
-
-
 # --- Queries that stay flat --------------------------------------------------------------------------
 
 
@@ -1211,35 +1096,3 @@ def test_history_day_queries_do_not_grow_with_the_doses(client, world, django_as
         response = client.get(url)
 
     assert len(Page(response).rows) == 40
-
-
-ZONES = ["Europe/London", "Pacific/Auckland", "America/Los_Angeles", "Asia/Kolkata", "UTC"]
-
-
-def _add_patients(caregiver, start: int, stop: int) -> None:
-    for number in range(start, stop):
-        patient = PatientFactory(display_name=f"Person {number:02}", time_zone=ZONES[number % len(ZONES)])
-        CareLinkFactory(patient=patient, caregiver=caregiver, can_confirm_doses=number % 2 == 0)
-        pill = medication(patient, f"Pill {number:02}")
-        taken(pill, "07:00", "07:05")
-        dose_at(pill, "12:00")
-        dose_at(pill, "22:00")
-        dose_at(pill, "08:00", TODAY - timedelta(days=1), status="missed")
-        dose_at(pill, "09:00", TODAY + timedelta(days=1))
-
-
-def test_dashboard_queries_do_not_grow_with_the_patients(client, django_assert_num_queries):
-    carer = UserFactory(email="carer@example.org", cares_for_others=True)
-    client.force_login(carer)
-    url = reverse("patients:caring")
-    _add_patients(carer, 0, 1)
-    one = count_queries(client, url)
-
-    _add_patients(carer, 1, 20)
-    with django_assert_num_queries(one):
-        response = client.get(url)
-
-    cards = dashboard_cards(Page(response))
-    assert len(cards) == 20
-    assert all(card["Next dose"] != "None planned" for card in cards.values())
-    assert all(card["Last missed"] != "None" for card in cards.values())
