@@ -171,8 +171,16 @@ def allowed_pairs(action: Action, pairs: Iterable[tuple[int, int]]) -> set[tuple
         return set()
     patient_ids = {patient_id for patient_id, _ in pairs}
     user_ids = {user_id for _, user_id in pairs}
-    own = PatientProfile.objects.filter(pk__in=patient_ids, user_id__in=user_ids).values_list("pk", "user_id")
-    linked = CareLink.objects.filter(
-        _links_granting(action), patient_id__in=patient_ids, caregiver_id__in=user_ids
-    ).values_list("patient_id", "caregiver_id")
-    return pairs & set(own.union(linked))
+    own = (
+        PatientProfile.objects.filter(pk__in=patient_ids, user_id__in=user_ids)
+        .order_by()
+        .values_list("pk", "user_id")
+    )
+    linked = (
+        CareLink.objects.filter(
+            _links_granting(action), patient_id__in=patient_ids, caregiver_id__in=user_ids
+        )
+        .order_by()
+        .values_list("patient_id", "caregiver_id")
+    )
+    return pairs & set(own.union(linked).order_by())

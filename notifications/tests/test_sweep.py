@@ -152,14 +152,6 @@ def test_a_paused_patient_gets_doses_marked_and_alerts_recorded_but_nobody_is_to
 # --- Escalation to caregivers --------------------------------------------------------------------
 
 
-@pytest.fixture
-def care_team(ann):
-    """Anna is told at once, Ben after an hour."""
-    anna = CareLinkFactory(patient=ann, caregiver_name="Anna", alert_delay_minutes=0).caregiver
-    ben = CareLinkFactory(patient=ann, caregiver_name="Ben", alert_delay_minutes=60).caregiver
-    return anna, ben
-
-
 def test_each_caregiver_is_told_after_their_own_delay(morning, ann, care_team, clock):
     anna, ben = care_team
     clock.move_to(at(9))
