@@ -24,7 +24,6 @@ import datetime
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -183,23 +182,3 @@ def escalate(*, now: datetime.datetime | None = None) -> int:
                 },
             )
     return stepped
-
-
-@transaction.atomic
-def alert_acknowledge(*, alert: MissedDoseAlert, by, now: datetime.datetime | None = None) -> MissedDoseAlert:
-    """A caregiver says "I'm handling it": the others see who, and later escalation steps stop.
-
-    A second press (or a second caregiver) changes nothing: the first one stands.
-    """
-    now = now or timezone.now()
-    audited_update(
-        MissedDoseAlert.objects.filter(Q(pk=alert.pk) & Q(acknowledged_at__isnull=True)),
-        alert,
-        patient_id=alert.patient_id,
-        acknowledged_by_id=by.pk,
-        acknowledged_at=now,
-        escalation_due_at=None,
-        updated_at=now,
-    )
-    alert.refresh_from_db()
-    return alert

@@ -20,7 +20,8 @@ from django.test.utils import CaptureQueriesContext
 from audit.models import Action, AuditEntry
 from notifications.delivery import deliver_due
 from notifications.models import Channel, Kind, Notification, NotificationSettings
-from notifications.sweep import alert_acknowledge, escalate, sweep_missed
+from notifications.services import alert_acknowledge
+from notifications.sweep import escalate, sweep_missed
 from notifications.tests.world import at, medication, told
 from patients.models import CareLink
 from patients.tests.factories import CareLinkFactory, PatientFactory
