@@ -14,12 +14,13 @@ from __future__ import annotations
 import datetime
 import uuid
 import zoneinfo
+from functools import cached_property
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from patients.models import validate_time_zone
+from patients.models import PatientProfile, validate_time_zone
 
 
 class Channel(models.TextChoices):
@@ -125,12 +126,22 @@ class NotificationSettings(models.Model):
     by_email = models.BooleanField("email", default=True)
     by_push = models.BooleanField("push notifications on devices I turned them on for", default=True)
     by_sms = models.BooleanField("text message", default=False)
+    # Empty: texts go to the number on the person's patient profile, whatever it is by then. A number
+    # of its own is kept only when it differs from the profile's (a carer's phone, say): it was set
+    # on purpose, so a later change of the profile's number does not touch it.
     sms_number = models.CharField(
-        "number for text messages", max_length=16, blank=True, help_text="Stored in E.164 form."
+        "number for text messages",
+        max_length=16,
+        blank=True,
+        help_text="Stored in E.164 form. Empty: the number on the patient profile.",
     )
     quiet_start = models.TimeField("quiet hours from", null=True, blank=True)
     quiet_end = models.TimeField("quiet hours until", null=True, blank=True)
-    time_zone = models.CharField("time zone", max_length=64, validators=[validate_time_zone], default="UTC")
+    # Empty: the zone of the person's patient profile (UTC for someone without one), so quiet hours
+    # move with the patient when the profile's zone changes.
+    time_zone = models.CharField(
+        "time zone", max_length=64, validators=[validate_time_zone], blank=True, default=""
+    )
     repeat_every_minutes = models.PositiveSmallIntegerField(
         "remind me again", choices=REPEAT_CHOICES, null=True, blank=True
     )
@@ -144,6 +155,24 @@ class NotificationSettings(models.Model):
     def __str__(self) -> str:
         return f"Notification settings of {self.user}"
 
+    @cached_property
+    def profile(self) -> PatientProfile | None:
+        """The person's patient profile, which an empty number or zone follows (None: they have none).
+
+        settings_for() (notifications/outbox.py) sets it for many people in one query.
+        """
+        return PatientProfile.objects.filter(user_id=self.user_id).first()
+
+    @property
+    def texts_to(self) -> str:
+        """The number texts go to: the person's own choice, else their profile's number."""
+        return self.sms_number or (self.profile.phone_number if self.profile else "")
+
+    @property
+    def zone_name(self) -> str:
+        """The zone quiet hours are kept in: the person's own choice, else their profile's zone."""
+        return self.time_zone or (self.profile.time_zone if self.profile else "UTC")
+
     def in_quiet_hours(self, at: datetime.datetime) -> bool:
         return self.quiet_hours_end(at) is not None
 
@@ -151,7 +180,7 @@ class NotificationSettings(models.Model):
         """When the quiet hours around `at` end, or None when `at` is not in quiet hours."""
         if self.quiet_start is None or self.quiet_end is None or self.quiet_start == self.quiet_end:
             return None
-        zone = zoneinfo.ZoneInfo(self.time_zone)
+        zone = zoneinfo.ZoneInfo(self.zone_name)
         local = at.astimezone(zone)
         start, end, now = self.quiet_start, self.quiet_end, local.time()
         if start < end:
@@ -176,7 +205,7 @@ class NotificationSettings(models.Model):
             chosen.append(Channel.EMAIL)
         if self.by_push and has_push:
             chosen.append(Channel.PUSH)
-        if self.by_sms and self.sms_number and can_text:
+        if self.by_sms and self.texts_to and can_text:
             chosen.append(Channel.SMS)
         return chosen
 

@@ -62,12 +62,21 @@ def notification_retry(*, notification: Notification, now: datetime.datetime | N
 
 @transaction.atomic
 def notification_settings_update(*, user, **values) -> NotificationSettings:
-    """Save the person's choices (channels, quiet hours, repeats), creating their settings the first time."""
+    """Save the person's choices (channels, quiet hours, repeats), creating their settings the first time.
+
+    A number or zone equal to the patient profile's is stored empty: it then follows the profile
+    when that changes. Only a different one, chosen on purpose, stays as it is.
+    """
     chosen = NotificationSettings.objects.select_for_update().filter(user=user).first()
     if chosen is None:
         chosen = NotificationSettings(user=user)
     for field, value in values.items():
         setattr(chosen, field, value)
+    if chosen.profile is not None:
+        if chosen.sms_number == chosen.profile.phone_number:
+            chosen.sms_number = ""
+        if chosen.time_zone == chosen.profile.time_zone:
+            chosen.time_zone = ""
     chosen.full_clean()
     chosen.save()
     return chosen

@@ -83,14 +83,10 @@ def read_all(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def settings_edit(request: HttpRequest) -> HttpResponse:
-    current = NotificationSettings.objects.filter(user=request.user).first()
-    if current is None:
-        profile = getattr(request, "own_profile", None)
-        current = NotificationSettings(
-            user=request.user,
-            time_zone=profile.time_zone if profile else "",
-            sms_number=profile.phone_number if profile else "",
-        )
+    # Never saved: the defaults, whose empty number and zone follow the profile.
+    current = NotificationSettings.objects.filter(user=request.user).first() or NotificationSettings(
+        user=request.user
+    )
     form = NotificationSettingsForm(request.POST if request.method == "POST" else None, instance=current)
     if request.method == "POST" and form.is_valid():
         services.notification_settings_update(user=request.user, **form.cleaned_data)

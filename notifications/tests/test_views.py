@@ -384,12 +384,14 @@ def nina(texts) -> PatientProfile:
     return PatientFactory(display_name="Nina", time_zone="America/New_York", phone_number="+14155552671")
 
 
-def test_settings_never_saved_start_from_the_patient_profile(nina):
+def test_settings_never_saved_follow_the_patient_profile(nina):
     page = get(signed_in(nina.user), SETTINGS)
 
     assert page.h1 == "Notification settings"
-    assert page.value("time_zone") == "America/New_York"
-    assert page.value("sms_number") == "+1 415-555-2671"
+    assert page.value("time_zone") == ""
+    assert page.form().find("option", selected="").text == "The one on my profile, now America/New_York"
+    assert page.value("sms_number") == ""
+    assert "Leave it empty to use the number on your profile (now +14155552671)" in page.main
     assert page.is_ticked("by_email")
     assert not page.is_ticked("by_sms")
     assert (page.value("quiet_start"), page.value("quiet_end")) == ("", "")
@@ -441,11 +443,6 @@ def test_saving_the_settings(nina):
             "Quiet hours must end at a different time than they start.",
         ),
         (
-            {"by_sms": "on", "sms_number": ""},
-            "sms_number",
-            "Give the number for text messages, or untick text messages.",
-        ),
-        (
             {"by_sms": "on", "sms_number": "+44 7911 12345"},
             "sms_number",
             "That number does not exist in its country's numbering plan. "
@@ -461,7 +458,6 @@ def test_saving_the_settings(nina):
         "only-start",
         "only-end",
         "same-start-and-end",
-        "texts-without-number",
         "no-such-number",
         "no-country",
     ],
@@ -481,16 +477,31 @@ def test_settings_with_a_mistake_are_sent_back_with_the_error_and_what_was_typed
     assert shown == typed
     assert not page.is_ticked("by_email")
     assert page.value("repeat_every_minutes") == "30"
-    assert page.value("time_zone") == "America/New_York"
+    assert page.value("time_zone") == ""
     assert page.messages == []
     assert not NotificationSettings.objects.filter(user=nina.user).exists()
 
 
-def test_settings_posted_empty_say_what_is_missing(ann):
-    page = Refused(signed_in(ann.user).post(SETTINGS))
+def test_settings_posted_empty_say_what_is_missing(clock):
+    """Someone without a patient profile (a caregiver only) has no zone to follow: they choose one."""
+    carer = UserFactory(email="carer@example.org", cares_for_others=True)
+    client = signed_in(carer)
+    assert get(client, SETTINGS).value("time_zone") == "UTC"
+
+    page = Refused(client.post(SETTINGS))
 
     assert page.errors() == {"time_zone": "This field is required."}
-    assert not NotificationSettings.objects.filter(user=ann.user).exists()
+    assert not NotificationSettings.objects.filter(user=carer).exists()
+
+
+def test_texts_without_a_number_here_or_on_the_profile_are_refused(texts):
+    nora = PatientFactory(display_name="Nora", phone_number="")
+    client = signed_in(nora.user)
+    form = get(client, SETTINGS).values()
+
+    page = Refused(client.post(SETTINGS, {**form, "by_sms": "on", "sms_number": ""}))
+
+    assert page.errors() == {"sms_number": "Give the number for text messages, or untick text messages."}
 
 
 def test_without_a_text_message_service_texts_are_not_offered(ann, no_texts):
