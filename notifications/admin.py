@@ -30,10 +30,12 @@ class NotificationAdmin(ReadOnlyAdmin):
         "short_error",
     ]
     list_filter = ["status", "channel", "kind"]
-    search_fields = ["recipient__email", "title"]
+    search_fields = ["recipient__email", "to_address", "title"]
     list_select_related = ["recipient"]
     fields = [
         "recipient",
+        "to_address",
+        "care_link",
         "channel",
         "kind",
         "patient",

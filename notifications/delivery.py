@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from audit.models import Action
 from audit.trail import record
-from notifications import policy
+from notifications import invitations, policy
 from notifications.channels import DeliveryError, sender_for
 from notifications.models import Kind, Notification
 from reminders.models import Dose
@@ -37,8 +37,12 @@ BATCH = 200
 
 
 def deliver_due(*, now: datetime.datetime | None = None, limit: int = BATCH) -> Counter:
-    """Deliver what is due now. Returns how many ended sent, retrying, failed and cancelled."""
+    """Deliver what is due now. Returns how many ended sent, retrying, failed and cancelled.
+
+    Invitations issued since the last run are queued first (notifications/invitations.py).
+    """
     now = now or timezone.now()
+    invitations.queue_invitations(now=now)
     due = list(
         Notification.objects.filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at", "pk")
@@ -61,8 +65,10 @@ def _claim(pk: int, now: datetime.datetime) -> bool:
     return claimed == 1
 
 
-def _no_longer_needed(notification: Notification) -> str:
+def _no_longer_needed(notification: Notification, now: datetime.datetime) -> str:
     """Why the message should not go out after all, or ''."""
+    if notification.kind == Kind.INVITATION:
+        return invitations.withdrawn_reason(notification, now)
     if not notification.recipient.is_active:
         return "the recipient's account is closed"
     if notification.patient_id and not notification.patient.is_active:
@@ -99,7 +105,7 @@ def deliver_one(pk: int, *, now: datetime.datetime | None = None, allowed: bool 
     if allowed is None:
         row = (notification.pk, notification.recipient_id, notification.patient_id, notification.kind)
         allowed = not policy.withdrawn([row])
-    reason = _no_longer_needed(notification) if allowed else policy.WITHDRAWN
+    reason = _no_longer_needed(notification, now) if allowed else policy.WITHDRAWN
     if reason:
         return _finish(notification, Notification.Status.CANCELLED, attempts - 1, now, error=reason)
     try:
@@ -148,7 +154,7 @@ def _finish(
             payload={
                 "channel": notification.channel,
                 "kind": notification.kind,
-                "recipient": notification.recipient.email,
+                "recipient": notification.address,
                 "outcome": outcome,
                 "attempt": attempts,
                 **({"error": error[:500]} if error else {}),
@@ -158,7 +164,7 @@ def _finish(
         logger.error(
             "Notification %s to %s by %s failed after %d attempts: %s",
             notification.pk,
-            notification.recipient.email,
+            notification.address,
             notification.channel,
             attempts,
             error,

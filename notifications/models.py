@@ -34,6 +34,7 @@ class Kind(models.TextChoices):
     REMINDER = "reminder", "Dose reminder"
     MISSED = "missed", "Missed dose"
     CAREGIVER_ALERT = "caregiver_alert", "Missed-dose alert for a caregiver"
+    INVITATION = "invitation", "Invitation to a care team"
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -52,8 +53,18 @@ class Notification(models.Model):
         CANCELLED = "cancelled", "No longer needed"
 
     object_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Who it is for: an account, or (an invitation) an email address that may have no account yet.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        null=True,
+        blank=True,
+    )
+    to_address = models.EmailField("to address", blank=True)
+    # The invitation an INVITATION message carries (its link is made when it is sent).
+    care_link = models.ForeignKey(
+        "patients.CareLink", on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
     channel = models.CharField(max_length=8, choices=Channel.choices)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -92,6 +103,11 @@ class Notification(models.Model):
                 condition=Q(status__in=["pending", "sent", "failed", "cancelled"]),
                 name="notification_status_known",
             ),
+            # An account, or an email address (and then only by email).
+            models.CheckConstraint(
+                condition=Q(recipient__isnull=False) | (~Q(to_address="") & Q(channel="email")),
+                name="notification_has_someone_to_tell",
+            ),
         ]
         indexes = [
             # The delivery worker: pending messages by when they are due, and nothing else.
@@ -106,7 +122,12 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.recipient} by {self.get_channel_display()}"
+        return f"{self.get_kind_display()} to {self.address} by {self.get_channel_display()}"
+
+    @property
+    def address(self) -> str:
+        """Where an email goes: the address it was queued for, else the recipient's."""
+        return self.to_address or (self.recipient.email if self.recipient else "")
 
 
 class NotificationSettings(models.Model):
