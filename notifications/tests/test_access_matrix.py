@@ -187,7 +187,8 @@ def test_delivery(world, role, mailoutbox):
     deliver_due(now=world.alert.alerted_at)
 
     email = Notification.objects.get(recipient=user, channel=Channel.EMAIL)
-    mailed = [message.to[0] for message in mailoutbox]
+    # (Pia's invitation, still waiting for her answer, is mailed too: it names no medicine.)
+    mailed = [message.to[0] for message in mailoutbox if SECRET in message.subject]
     if DELIVERY[role] == SENT:
         assert email.status == Notification.Status.SENT
         assert mailed.count(user.email) == 1
