@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Q
@@ -17,11 +18,14 @@ from audit.trail import audited_update
 from notifications.models import Notification, NotificationSettings, PushSubscription
 from reminders.models import MissedDoseAlert
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 # --- The inbox ------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def notification_mark_read(*, user, ids: Iterable[int], now: datetime.datetime | None = None) -> int:
+def notification_mark_read(*, user: User, ids: Iterable[int], now: datetime.datetime | None = None) -> int:
     """The person read these in-app messages (theirs, still unread; others' ids are ignored)."""
     return (
         Notification.objects.in_app_for(user)
@@ -32,7 +36,7 @@ def notification_mark_read(*, user, ids: Iterable[int], now: datetime.datetime |
 
 
 @transaction.atomic
-def notification_mark_all_read(*, user, now: datetime.datetime | None = None) -> int:
+def notification_mark_all_read(*, user: User, now: datetime.datetime | None = None) -> int:
     return Notification.objects.in_app_for(user).unread().update(read_at=now or timezone.now())
 
 
@@ -61,7 +65,7 @@ def notification_retry(*, notification: Notification, now: datetime.datetime | N
 
 
 @transaction.atomic
-def notification_settings_update(*, user, **values) -> NotificationSettings:
+def notification_settings_update(*, user: User, **values) -> NotificationSettings:
     """Save the person's choices (channels, quiet hours, repeats), creating their settings the first time.
 
     A number or zone equal to the patient profile's is stored empty: it then follows the profile
@@ -84,7 +88,7 @@ def notification_settings_update(*, user, **values) -> NotificationSettings:
 
 @transaction.atomic
 def push_subscription_save(
-    *, user, endpoint: str, p256dh: str, auth: str, user_agent: str = ""
+    *, user: User, endpoint: str, p256dh: str, auth: str, user_agent: str = ""
 ) -> tuple[PushSubscription, bool]:
     """Store a browser's subscription for `user`; a shared device's subscription moves to them."""
     return PushSubscription.objects.update_or_create(
@@ -94,7 +98,7 @@ def push_subscription_save(
 
 
 @transaction.atomic
-def push_subscription_delete(*, user, endpoint: str) -> bool:
+def push_subscription_delete(*, user: User, endpoint: str) -> bool:
     """Forget the browser's subscription, if it is `user`'s. Returns whether there was one."""
     deleted, _ = PushSubscription.objects.filter(user=user, endpoint=endpoint).delete()
     return bool(deleted)
@@ -104,7 +108,9 @@ def push_subscription_delete(*, user, endpoint: str) -> bool:
 
 
 @transaction.atomic
-def alert_acknowledge(*, alert: MissedDoseAlert, by, now: datetime.datetime | None = None) -> MissedDoseAlert:
+def alert_acknowledge(
+    *, alert: MissedDoseAlert, by: User, now: datetime.datetime | None = None
+) -> MissedDoseAlert:
     """A caregiver says "I'm handling it": the others see who, and later escalation steps stop.
 
     A second press (or a second caregiver) changes nothing: the first one stands.
