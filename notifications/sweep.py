@@ -13,9 +13,12 @@ same transaction. After downtime every overdue dose is marked in one run,
 and each person gets one summary instead of one message per dose.
 
 Caregivers are told by `escalate()`: each caregiver whose link includes
-alerts, once their delay after the missed dose has passed, unless a
-caregiver has acknowledged the alert, the dose has since been recorded, or
-the patient paused reminders.
+alerts (as the access policy answers, patients.access.care_links_granting),
+once their delay after the missed dose has passed, unless a caregiver has
+acknowledged the alert, the dose has since been recorded, or the patient
+paused reminders. Who is told when is decided by the alert itself
+(MissedDoseAlert.escalation_step, a pure function); escalate() is the loop
+that feeds it, stores its answer by compare-and-set and queues the messages.
 """
 
 from __future__ import annotations
@@ -169,7 +172,7 @@ def escalate(*, now: datetime.datetime | None = None) -> int:
             for caregiver_id in sorted(step.tell):
                 if (alert.pk, caregiver_id) not in told_before:
                     tell[caregiver_id].append(alert)
-        caregivers = User.objects.in_bulk(tell)
+        caregivers = User.objects.in_bulk(list(tell))
         for caregiver_id, told in tell.items():
             queue(messages.caregiver_alert(told), [caregivers[caregiver_id]], now=now)
         if tell:
