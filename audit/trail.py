@@ -214,12 +214,18 @@ def _insert(entries: list[AuditEntry]) -> None:
 
 
 def audited_update(
-    queryset: models.QuerySet, instance: models.Model, *, patient_id: int | None, **changes
+    queryset: models.QuerySet,
+    instance: models.Model,
+    *,
+    patient_id: int | None,
+    audit_note: dict | None = None,
+    **changes,
 ) -> int:
     """A compare-and-set UPDATE (which sends no signals) with its audit entry. Returns rows changed.
 
     `queryset` carries the condition (e.g. status still pending); the entry
-    is written only when the update won, with the values before and after.
+    is written only when the update won, with the values before and after,
+    and `audit_note` (why, and what else was known) beside them.
     """
     changed = queryset.update(**changes)
     if changed:
@@ -228,7 +234,8 @@ def audited_update(
             for name, value in changes.items()
             if name != "updated_at" and getattr(instance, name, None) != value
         }
-        record(Action.UPDATE, entity=instance, patient_id=patient_id, payload={"changes": fields})
+        payload = {"changes": fields, **(audit_note or {})}
+        record(Action.UPDATE, entity=instance, patient_id=patient_id, payload=payload)
         # The row now holds these values: a later save of this instance compares with them.
         remembered = getattr(instance, "_audit_before", None)
         if remembered is not None:

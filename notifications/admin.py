@@ -8,13 +8,12 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from adherence.admin import ReadOnlyAdmin
-from audit.models import Action
-from audit.trail import record, together
+from audit.trail import together
+from notifications import services
 from notifications.models import Notification, NotificationSettings, PushSubscription
 
 
@@ -31,10 +30,12 @@ class NotificationAdmin(ReadOnlyAdmin):
         "short_error",
     ]
     list_filter = ["status", "channel", "kind"]
-    search_fields = ["recipient__email", "title"]
+    search_fields = ["recipient__email", "to_address", "title"]
     list_select_related = ["recipient"]
     fields = [
         "recipient",
+        "to_address",
+        "care_link",
         "channel",
         "kind",
         "patient",
@@ -85,31 +86,10 @@ class NotificationAdmin(ReadOnlyAdmin):
     @admin.action(description="Try again", permissions=["retry"])
     def try_again(self, request, queryset) -> None:
         """Put failed notifications back in the queue, due now, with a fresh count of attempts."""
-        now = timezone.now()
         requeued = 0
         with transaction.atomic(), together():
             for notification in queryset.filter(status=Notification.Status.FAILED):
-                # Compare-and-set: a row that another admin already put back is left alone.
-                changed = Notification.objects.filter(
-                    pk=notification.pk, status=Notification.Status.FAILED
-                ).update(status=Notification.Status.PENDING, attempts=0, next_attempt_at=now, updated_at=now)
-                if not changed:
-                    continue
-                record(
-                    Action.UPDATE,
-                    entity=notification,
-                    patient_id=notification.patient_id,
-                    payload={
-                        "changes": {
-                            "status": [notification.status, Notification.Status.PENDING],
-                            "attempts": [notification.attempts, 0],
-                            "next_attempt_at": [notification.next_attempt_at, now],
-                        },
-                        "reason": "tried again from the admin",
-                        "last_error": notification.last_error[:500],
-                    },
-                )
-                requeued += 1
+                requeued += services.notification_retry(notification=notification)
         skipped = queryset.count() - requeued
         if requeued:
             self.message_user(

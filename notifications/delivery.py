@@ -1,6 +1,9 @@
 """The outbox worker: delivers due notifications, retries with backoff, records every outcome.
 
-A notification is claimed by a compare-and-set that pushes its next attempt
+Before every attempt the access policy is asked again (notifications/policy.py), once per
+batch: a message whose recipient may no longer receive it (a caregiver revoked, or whose link
+no longer includes alerts, since it was queued) is CANCELLED with the reason, never sent and
+never retried. A notification is claimed by a compare-and-set that pushes its next attempt
 a lease into the future (so several workers never send the same row at once,
 and a worker that dies mid-send leaves it to be tried again when the lease
 ends). Sending happens outside any transaction; the outcome is then written
@@ -19,6 +22,7 @@ from django.utils import timezone
 
 from audit.models import Action
 from audit.trail import record
+from notifications import invitations, policy
 from notifications.channels import DeliveryError, sender_for
 from notifications.models import Kind, Notification
 from reminders.models import Dose
@@ -33,16 +37,22 @@ BATCH = 200
 
 
 def deliver_due(*, now: datetime.datetime | None = None, limit: int = BATCH) -> Counter:
-    """Deliver what is due now. Returns how many ended sent, retrying, failed and cancelled."""
+    """Deliver what is due now. Returns how many ended sent, retrying, failed and cancelled.
+
+    Invitations issued since the last run are queued first (notifications/invitations.py).
+    """
     now = now or timezone.now()
+    invitations.queue_invitations(now=now)
     due = list(
         Notification.objects.filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "recipient_id", "patient_id", "kind")[:limit]
     )
+    # The access policy, asked again for the whole batch: a caregiver revoked since is not sent to.
+    withdrawn = policy.withdrawn(due)
     outcomes: Counter = Counter()
-    for pk in due:
-        outcome = deliver_one(pk, now=now)
+    for pk, *_ in due:
+        outcome = deliver_one(pk, now=now, allowed=pk not in withdrawn)
         if outcome:
             outcomes[outcome] += 1
     return outcomes
@@ -55,8 +65,10 @@ def _claim(pk: int, now: datetime.datetime) -> bool:
     return claimed == 1
 
 
-def _no_longer_needed(notification: Notification) -> str:
+def _no_longer_needed(notification: Notification, now: datetime.datetime) -> str:
     """Why the message should not go out after all, or ''."""
+    if notification.kind == Kind.INVITATION:
+        return invitations.withdrawn_reason(notification, now)
     if not notification.recipient.is_active:
         return "the recipient's account is closed"
     # A patient_id means the patient is there.
@@ -81,14 +93,20 @@ def _no_longer_needed(notification: Notification) -> str:
     return ""
 
 
-def deliver_one(pk: int, *, now: datetime.datetime | None = None) -> str | None:
-    """Try one notification, if no other worker has it. Returns the outcome, or None."""
+def deliver_one(pk: int, *, now: datetime.datetime | None = None, allowed: bool | None = None) -> str | None:
+    """Try one notification, if no other worker has it. Returns the outcome, or None.
+
+    `allowed`: what the access policy said of its recipient for this batch (asked here when None).
+    """
     now = now or timezone.now()
     if not _claim(pk, now):
         return None
     notification = Notification.objects.select_related("recipient", "patient").get(pk=pk)
     attempts = notification.attempts + 1
-    reason = _no_longer_needed(notification)
+    if allowed is None:
+        row = (notification.pk, notification.recipient_id, notification.patient_id, notification.kind)
+        allowed = not policy.withdrawn([row])
+    reason = _no_longer_needed(notification, now) if allowed else policy.WITHDRAWN
     if reason:
         return _finish(notification, Notification.Status.CANCELLED, attempts - 1, now, error=reason)
     try:
@@ -137,7 +155,7 @@ def _finish(
             payload={
                 "channel": notification.channel,
                 "kind": notification.kind,
-                "recipient": notification.recipient.email,
+                "recipient": notification.address,
                 "outcome": outcome,
                 "attempt": attempts,
                 **({"error": error[:500]} if error else {}),
@@ -147,7 +165,7 @@ def _finish(
         logger.error(
             "Notification %s to %s by %s failed after %d attempts: %s",
             notification.pk,
-            notification.recipient.email,
+            notification.address,
             notification.channel,
             attempts,
             error,

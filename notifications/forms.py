@@ -55,6 +55,24 @@ class NotificationSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # An empty number or zone follows the patient profile (NotificationSettings.texts_to, zone_name).
+        profile = self.instance.profile
+        if profile is not None:
+            self.fields["time_zone"].required = False
+            self.fields["time_zone"].choices = [
+                ("", f"The one on my profile, now {profile.time_zone}"),
+                *time_zone_choices()[1:],
+            ]
+            self.fields[
+                "time_zone"
+            ].help_text = "When your profile's time zone changes, quiet hours follow it."
+        elif not self.instance.time_zone:
+            self.initial["time_zone"] = "UTC"
+        if profile is not None and profile.phone_number:
+            self.fields["sms_number"].help_text = (
+                f"Leave it empty to use the number on your profile (now {profile.phone_number}): "
+                "texts then follow it when you change it there. A number of its own stays as it is."
+            )
         # Only the channels this server can deliver are offered.
         if not push.is_configured():
             del self.fields["by_push"]
@@ -85,6 +103,12 @@ class NotificationSettingsForm(forms.ModelForm):
             self.add_error(missing, "Give both times, or leave both empty.")
         elif start is not None and start == end:
             self.add_error("quiet_end", "Quiet hours must end at a different time than they start.")
-        if cleaned.get("by_sms") and not cleaned.get("sms_number") and "sms_number" not in self.errors:
+        profile = self.instance.profile
+        if (
+            cleaned.get("by_sms")
+            and not cleaned.get("sms_number")
+            and not (profile and profile.phone_number)
+            and "sms_number" not in self.errors
+        ):
             self.add_error("sms_number", "Give the number for text messages, or untick text messages.")
         return cleaned

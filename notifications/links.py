@@ -16,6 +16,7 @@ from django.core import signing
 from django.urls import reverse
 
 from accounts.models import User
+from patients import access
 from reminders.models import Dose
 
 SALT = "adhere.notifications.dose-link"
@@ -63,7 +64,9 @@ def read_token(token: str) -> DoseLink:
         if isinstance(data.get("d"), str)
         else None
     )
-    # The link stands only while its person is still the dose's patient.
-    if user is None or dose is None or dose.patient.user_id != user.pk:
+    # The link stands only while the access policy still lets its person confirm the dose
+    # (the patient; a caregiver only while their link is active and allows confirming).
+    access_now = access.access_to(user, dose.patient_id) if user is not None and dose is not None else None
+    if access_now is None or not access_now.allows(access.Action.CONFIRM_DOSES):
         raise BadLink("This link no longer works. Open Adhere to see your doses.")
     return DoseLink(dose=dose, user=user, action=data["a"])

@@ -14,12 +14,13 @@ from __future__ import annotations
 import datetime
 import uuid
 import zoneinfo
+from functools import cached_property
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from patients.models import validate_time_zone
+from patients.models import PatientProfile, validate_time_zone
 from reminders.schedule import local_to_utc
 
 
@@ -34,6 +35,7 @@ class Kind(models.TextChoices):
     REMINDER = "reminder", "Dose reminder"
     MISSED = "missed", "Missed dose"
     CAREGIVER_ALERT = "caregiver_alert", "Missed-dose alert for a caregiver"
+    INVITATION = "invitation", "Invitation to a care team"
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -52,8 +54,18 @@ class Notification(models.Model):
         CANCELLED = "cancelled", "No longer needed"
 
     object_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Who it is for: an account, or (an invitation) an email address that may have no account yet.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        null=True,
+        blank=True,
+    )
+    to_address = models.EmailField("to address", blank=True)
+    # The invitation an INVITATION message carries (its link is made when it is sent).
+    care_link = models.ForeignKey(
+        "patients.CareLink", on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
     channel = models.CharField(max_length=8, choices=Channel.choices)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -92,6 +104,11 @@ class Notification(models.Model):
                 condition=Q(status__in=["pending", "sent", "failed", "cancelled"]),
                 name="notification_status_known",
             ),
+            # An account, or an email address (and then only by email).
+            models.CheckConstraint(
+                condition=Q(recipient__isnull=False) | (~Q(to_address="") & Q(channel="email")),
+                name="notification_has_someone_to_tell",
+            ),
         ]
         indexes = [
             # The delivery worker: pending messages by when they are due, and nothing else.
@@ -106,7 +123,12 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.recipient} by {self.get_channel_display()}"
+        return f"{self.get_kind_display()} to {self.address} by {self.get_channel_display()}"
+
+    @property
+    def address(self) -> str:
+        """Where an email goes: the address it was queued for, else the recipient's."""
+        return self.to_address or (self.recipient.email if self.recipient else "")
 
 
 class NotificationSettings(models.Model):
@@ -126,12 +148,22 @@ class NotificationSettings(models.Model):
     by_email = models.BooleanField("email", default=True)
     by_push = models.BooleanField("push notifications on devices I turned them on for", default=True)
     by_sms = models.BooleanField("text message", default=False)
+    # Empty: texts go to the number on the person's patient profile, whatever it is by then. A number
+    # of its own is kept only when it differs from the profile's (a carer's phone, say): it was set
+    # on purpose, so a later change of the profile's number does not touch it.
     sms_number = models.CharField(
-        "number for text messages", max_length=16, blank=True, help_text="Stored in E.164 form."
+        "number for text messages",
+        max_length=16,
+        blank=True,
+        help_text="Stored in E.164 form. Empty: the number on the patient profile.",
     )
     quiet_start = models.TimeField("quiet hours from", null=True, blank=True)
     quiet_end = models.TimeField("quiet hours until", null=True, blank=True)
-    time_zone = models.CharField("time zone", max_length=64, validators=[validate_time_zone], default="UTC")
+    # Empty: the zone of the person's patient profile (UTC for someone without one), so quiet hours
+    # move with the patient when the profile's zone changes.
+    time_zone = models.CharField(
+        "time zone", max_length=64, validators=[validate_time_zone], blank=True, default=""
+    )
     repeat_every_minutes = models.PositiveSmallIntegerField(
         "remind me again", choices=REPEAT_CHOICES, null=True, blank=True
     )
@@ -145,6 +177,24 @@ class NotificationSettings(models.Model):
     def __str__(self) -> str:
         return f"Notification settings of {self.user}"
 
+    @cached_property
+    def profile(self) -> PatientProfile | None:
+        """The person's patient profile, which an empty number or zone follows (None: they have none).
+
+        settings_for() (notifications/outbox.py) sets it for many people in one query.
+        """
+        return PatientProfile.objects.filter(user_id=self.user_id).first()
+
+    @property
+    def texts_to(self) -> str:
+        """The number texts go to: the person's own choice, else their profile's number."""
+        return self.sms_number or (self.profile.phone_number if self.profile else "")
+
+    @property
+    def zone_name(self) -> str:
+        """The zone quiet hours are kept in: the person's own choice, else their profile's zone."""
+        return self.time_zone or (self.profile.time_zone if self.profile else "UTC")
+
     def in_quiet_hours(self, at: datetime.datetime) -> bool:
         return self.quiet_hours_end(at) is not None
 
@@ -152,7 +202,7 @@ class NotificationSettings(models.Model):
         """When the quiet hours around `at` end, or None when `at` is not in quiet hours."""
         if self.quiet_start is None or self.quiet_end is None or self.quiet_start == self.quiet_end:
             return None
-        zone = zoneinfo.ZoneInfo(self.time_zone)
+        zone = zoneinfo.ZoneInfo(self.zone_name)
         local = at.astimezone(zone)
         start, end, now = self.quiet_start, self.quiet_end, local.time()
         if start < end:
@@ -175,7 +225,7 @@ class NotificationSettings(models.Model):
             chosen.append(Channel.EMAIL)
         if self.by_push and has_push:
             chosen.append(Channel.PUSH)
-        if self.by_sms and self.sms_number and can_text:
+        if self.by_sms and self.texts_to and can_text:
             chosen.append(Channel.SMS)
         return chosen
 

@@ -48,12 +48,15 @@ def event_key(prefix: str, ids: Iterable[object]) -> str:
 def settings_for(users: Sequence) -> dict[int, NotificationSettings]:
     """Each user's settings; the defaults (unsaved) for those who never changed them."""
     saved = {s.user_id: s for s in NotificationSettings.objects.filter(user__in=users)}
+    # What an empty number or zone follows, for everyone at once.
+    profiles = {p.user_id: p for p in PatientProfile.objects.filter(user__in=users)}
     result = {}
     for user in users:
         chosen = saved.get(user.pk)
         if chosen is None:
             chosen = NotificationSettings(user=user)
         chosen.user = user
+        chosen.profile = profiles.get(user.pk)
         result[user.pk] = chosen
     return result
 

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.http import SignedInRequest
 from accounts.idle import passive
+from notifications import services
 from notifications.channels.push import decode_base64url, endpoint_problem, is_configured
 from notifications.models import PushSubscription
 
@@ -83,15 +84,8 @@ def subscribe(request: SignedInRequest) -> JsonResponse:
     fields, errors = _subscription_fields(data)
     if errors:
         return _refused("The subscription was not stored.", errors)
-    user_agent = request.headers.get("User-Agent", "")[:300]
-    _, created = PushSubscription.objects.update_or_create(
-        endpoint=fields["endpoint"],
-        defaults={
-            "user": request.user,
-            "p256dh": fields["p256dh"],
-            "auth": fields["auth"],
-            "user_agent": user_agent,
-        },
+    _, created = services.push_subscription_save(
+        user=request.user, **fields, user_agent=request.headers.get("User-Agent", "")
     )
     return JsonResponse({"detail": "Notifications are on for this device."}, status=201 if created else 200)
 
@@ -108,8 +102,7 @@ def unsubscribe(request: SignedInRequest) -> HttpResponse:
         return _refused(
             "The subscription was not removed.", {"endpoint": ["Send the subscription's endpoint."]}
         )
-    deleted, _ = PushSubscription.objects.filter(user=request.user, endpoint=endpoint).delete()
-    if not deleted:
+    if not services.push_subscription_delete(user=request.user, endpoint=endpoint):
         return JsonResponse({"detail": "You have no push subscription with this endpoint."}, status=404)
     return HttpResponse(status=204)
 

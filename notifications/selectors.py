@@ -6,9 +6,10 @@ import datetime
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, QuerySet
 from django.utils import timezone
 
+from notifications import policy
 from notifications.models import Notification
 from patients import access
 from patients.access import Action
@@ -23,11 +24,18 @@ OPEN_ALERTS_WINDOW = datetime.timedelta(days=2)
 
 
 def inbox(user: User) -> QuerySet[Notification]:
-    return Notification.objects.in_app_for(user).select_related("patient").order_by("-created_at", "-pk")
+    """The person's in-app messages, each with `readable`: whether the policy still lets them read it."""
+    return (
+        Notification.objects.in_app_for(user)
+        .annotate(readable=ExpressionWrapper(policy.readable_by(user), output_field=BooleanField()))
+        .select_related("patient")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def unread_count(user: User) -> int:
-    return Notification.objects.in_app_for(user).unread().count()
+    """What the badge counts: unread messages the person may still read."""
+    return Notification.objects.in_app_for(user).unread().filter(policy.readable_by(user)).count()
 
 
 def alert_states(user: User, items: Iterable[Notification]) -> dict[int, MissedDoseAlert]:

@@ -13,31 +13,31 @@ same transaction. After downtime every overdue dose is marked in one run,
 and each person gets one summary instead of one message per dose.
 
 Caregivers are told by `escalate()`: each caregiver whose link includes
-alerts, once their delay after the missed dose has passed, unless a
-caregiver has acknowledged the alert, the dose has since been recorded, or
-the patient paused reminders.
+alerts (as the access policy answers, patients.access.care_links_granting),
+once their delay after the missed dose has passed, unless a caregiver has
+acknowledged the alert, the dose has since been recorded, or the patient
+paused reminders. Who is told when is decided by the alert itself
+(MissedDoseAlert.escalation_step, a pure function); escalate() is the loop
+that feeds it, stores its answer by compare-and-set and queues the messages.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from audit.models import Action
+from accounts.models import User
+from audit.models import Action as AuditAction
 from audit.trail import audited_update, record, together
 from notifications import messages
 from notifications.models import Kind, Notification
 from notifications.outbox import hold_patient, queue
-from patients.models import CareLink
+from patients import access
+from patients.access import Action
 from reminders.models import Dose, MissedDoseAlert
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 # Doses (and alerts) read per run; what is left waits for the next run, a minute later.
 BATCH = 2000
@@ -85,7 +85,7 @@ def _mark_missed(patient_id: int, dose_ids: list[int], *, now: datetime.datetime
         if not missed:
             return 0
         patient = missed[0].patient
-        first_step = _first_caregiver_step(patient) if patient.is_active else None
+        delays = _alert_delays([patient.pk])[patient.pk].values() if patient.is_active else ()
         alerts = []
         for dose in missed:
             dose.status = Dose.Status.MISSED
@@ -94,15 +94,13 @@ def _mark_missed(patient_id: int, dose_ids: list[int], *, now: datetime.datetime
                 dose=dose,
                 patient=patient,
                 alerted_at=now,
-                escalation_due_at=None
-                if first_step is None
-                else now + datetime.timedelta(minutes=first_step),
+                escalation_due_at=MissedDoseAlert.first_escalation_due_at(now, delays),
             )
             alerts.append(alert)
         if patient.is_active:
             queue(messages.missed(alerts), [patient.user], now=now)
         record(
-            Action.ALERT,
+            AuditAction.ALERT,
             entity_type=MissedDoseAlert._meta.label,
             patient_id=patient.pk,
             payload={
@@ -114,19 +112,22 @@ def _mark_missed(patient_id: int, dose_ids: list[int], *, now: datetime.datetime
     return len(missed)
 
 
-def _alert_links():
-    return CareLink.objects.active().filter(receives_missed_dose_alerts=True, caregiver__is_active=True)
-
-
-def _first_caregiver_step(patient) -> int | None:
-    delays = _alert_links().filter(patient=patient).values_list("alert_delay_minutes", flat=True)
-    return min(delays, default=None)
+def _alert_delays(patient_ids) -> dict[int, dict[int, int]]:
+    """Each patient's caregivers who may receive alerts now, as the policy says: {caregiver id: delay}."""
+    delays: dict[int, dict[int, int]] = defaultdict(dict)
+    for patient_id, caregiver_id, delay in access.care_links_granting(
+        Action.RECEIVE_ALERTS, patients=patient_ids
+    ).values_list("patient_id", "caregiver_id", "alert_delay_minutes"):
+        delays[patient_id][caregiver_id] = delay
+    return delays
 
 
 def escalate(*, now: datetime.datetime | None = None) -> int:
     """Tell each caregiver the alerts whose step for them has come, in one message per caregiver.
 
-    Returns how many alerts took a step.
+    The decision is MissedDoseAlert.escalation_step(); this loop gathers what it needs (who may
+    receive alerts, from the access policy), stores each step by compare-and-set and queues the
+    messages. Returns how many alerts took a step.
     """
     now = now or timezone.now()
     due = list(
@@ -145,11 +146,7 @@ def escalate(*, now: datetime.datetime | None = None) -> int:
             .select_related("dose__reminder", "dose__patient__user", "reminder", "patient")
             .order_by("pk")
         )
-        links: dict[int, list[CareLink]] = defaultdict(list)
-        for link in (
-            _alert_links().filter(patient__in={a.patient_id for a in alerts}).select_related("caregiver")
-        ):
-            links[link.patient_id].append(link)
+        delays = _alert_delays({alert.patient_id for alert in alerts})
         # Whoever was told of an alert already (their delay changed since) is not told again.
         told_before = set(
             Notification.alerts.through.objects.filter(
@@ -157,56 +154,30 @@ def escalate(*, now: datetime.datetime | None = None) -> int:
             ).values_list("misseddosealert_id", "notification__recipient_id")
         )
         tell: dict[int, list[MissedDoseAlert]] = defaultdict(list)
-        caregivers: dict[int, User] = {}
         stepped = 0
         for alert in alerts:
-            elapsed = (now - alert.alerted_at) / datetime.timedelta(minutes=1)
-            over = (
-                alert.acknowledged_at is not None
-                or alert.dose.status in (Dose.Status.TAKEN, Dose.Status.SKIPPED)
-                or not alert.patient.is_active
-            )
-            now_due = (
-                []
-                if over
-                else [
-                    link
-                    for link in links[alert.patient_id]
-                    if alert.escalated_through < link.alert_delay_minutes <= elapsed
-                ]
-            )
-            later = [
-                link.alert_delay_minutes
-                for link in links[alert.patient_id]
-                if link.alert_delay_minutes > elapsed
-            ]
-            through = max([alert.escalated_through, *(link.alert_delay_minutes for link in now_due)])
-            next_due = (
-                None if over or not later else alert.alerted_at + datetime.timedelta(minutes=min(later))
-            )
+            step = alert.escalation_step(delays=delays[alert.patient_id], now=now)
             won = audited_update(
                 MissedDoseAlert.objects.filter(pk=alert.pk, escalation_due_at=alert.escalation_due_at),
                 alert,
                 patient_id=alert.patient_id,
-                escalated_through=through,
-                escalation_due_at=next_due,
+                escalated_through=step.through,
+                escalation_due_at=step.next_due_at,
                 # The real moment: `now` (when this run began) may come before the alert was created.
                 updated_at=timezone.now(),
             )
             if not won:
                 continue
             stepped += 1
-            for link in now_due:
-                if (alert.pk, link.caregiver_id) in told_before:
-                    continue
-                # An active link always has its caregiver.
-                caregivers[link.caregiver_id] = link.caregiver  # type: ignore[index, assignment]
-                tell[link.caregiver_id].append(alert)  # type: ignore[index]
+            for caregiver_id in sorted(step.tell):
+                if (alert.pk, caregiver_id) not in told_before:
+                    tell[caregiver_id].append(alert)
+        caregivers = User.objects.in_bulk(list(tell))
         for caregiver_id, told in tell.items():
             queue(messages.caregiver_alert(told), [caregivers[caregiver_id]], now=now)
         if tell:
             record(
-                Action.ALERT,
+                AuditAction.ALERT,
                 entity_type=MissedDoseAlert._meta.label,
                 payload={
                     "escalated": sorted({a.pk for told in tell.values() for a in told}),
@@ -214,23 +185,3 @@ def escalate(*, now: datetime.datetime | None = None) -> int:
                 },
             )
     return stepped
-
-
-@transaction.atomic
-def alert_acknowledge(*, alert: MissedDoseAlert, by, now: datetime.datetime | None = None) -> MissedDoseAlert:
-    """A caregiver says "I'm handling it": the others see who, and later escalation steps stop.
-
-    A second press (or a second caregiver) changes nothing: the first one stands.
-    """
-    now = now or timezone.now()
-    audited_update(
-        MissedDoseAlert.objects.filter(Q(pk=alert.pk) & Q(acknowledged_at__isnull=True)),
-        alert,
-        patient_id=alert.patient_id,
-        acknowledged_by_id=by.pk,
-        acknowledged_at=now,
-        escalation_due_at=None,
-        updated_at=now,
-    )
-    alert.refresh_from_db()
-    return alert

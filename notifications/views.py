@@ -5,21 +5,19 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.http import SignedInRequest
 from accounts.idle import passive
 from audit.trail import acting_as, actor_for
-from notifications import selectors
+from notifications import selectors, services
 from notifications.forms import NotificationSettingsForm
 from notifications.links import BadLink, read_token
-from notifications.models import Notification, NotificationSettings
-from notifications.sweep import alert_acknowledge as acknowledge
+from notifications.models import NotificationSettings
 from patients import access
 from patients.access import Action
 from reminders import services as dose_services
@@ -30,14 +28,13 @@ from reminders.models import ConfirmationLog, Dose, MissedDoseAlert
 @login_required
 @require_safe
 def inbox(request: SignedInRequest) -> HttpResponse:
-    """Every in-app message, newest first; opening the list marks them read."""
+    """Every in-app message, newest first. Opening it changes nothing: "Mark as read" is a POST.
+
+    A message about a patient the person no longer cares for keeps its place but not its words.
+    """
     page = Paginator(selectors.inbox(request.user), 30).get_page(request.GET.get("page"))
     items = list(page.object_list)
     unread_ids = [item.pk for item in items if item.read_at is None]
-    # Marked read before the page is drawn, so that its header badge counts only what is left.
-    if unread_ids:
-        with transaction.atomic():
-            Notification.objects.filter(pk__in=unread_ids).update(read_at=timezone.now())
     return render(
         request,
         "notifications/inbox.html",
@@ -45,8 +42,13 @@ def inbox(request: SignedInRequest) -> HttpResponse:
             "page": page,
             "items": items,
             "unread_ids": set(unread_ids),
-            "alert_states": selectors.alert_states(request.user, items),
-            "unread_elsewhere": selectors.unread_count(request.user) if page.has_other_pages() else 0,
+            "alert_states": selectors.alert_states(request.user, [item for item in items if item.readable]),
+            "unread_elsewhere": (
+                selectors.unread_count(request.user)
+                - len([i for i in items if i.pk in unread_ids and i.readable])
+                if page.has_other_pages()
+                else 0
+            ),
         },
     )
 
@@ -63,8 +65,18 @@ def badge(request: SignedInRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+def read(request: HttpRequest) -> HttpResponse:
+    """The inbox's "Mark as read": the messages of the page the person was looking at."""
+    ids = [int(value) for value in request.POST.getlist("id") if value.isdigit()]
+    services.notification_mark_read(user=request.user, ids=ids)
+    back = request.POST.get("page", "")
+    return redirect(reverse("notifications:inbox") + (f"?page={back}" if back.isdigit() else ""))
+
+
+@login_required
+@require_POST
 def read_all(request: HttpRequest) -> HttpResponse:
-    Notification.objects.in_app_for(request.user).unread().update(read_at=timezone.now())
+    services.notification_mark_all_read(user=request.user)
     messages.success(request, "All notifications are marked as read.")
     return redirect("notifications:inbox")
 
@@ -72,17 +84,13 @@ def read_all(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def settings_edit(request: SignedInRequest) -> HttpResponse:
-    current = NotificationSettings.objects.filter(user=request.user).first()
-    if current is None:
-        profile = getattr(request, "own_profile", None)
-        current = NotificationSettings(
-            user=request.user,
-            time_zone=profile.time_zone if profile else "",
-            sms_number=profile.phone_number if profile else "",
-        )
+    # Never saved: the defaults, whose empty number and zone follow the profile.
+    current = NotificationSettings.objects.filter(user=request.user).first() or NotificationSettings(
+        user=request.user
+    )
     form = NotificationSettingsForm(request.POST if request.method == "POST" else None, instance=current)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.notification_settings_update(user=request.user, **form.cleaned_data)
         messages.success(request, "Your notification settings are saved.")
         return redirect("notifications:settings")
     return render(
@@ -113,7 +121,7 @@ def alert_acknowledge(request: SignedInRequest, alert_id: int) -> HttpResponse:
         ).exclude(patient__user=request.user),
         pk=alert_id,
     )
-    alert = acknowledge(alert=alert, by=request.user)
+    alert = services.alert_acknowledge(alert=alert, by=request.user)
     if request.htmx:  # the panel itself says who is handling each alert
         return render(request, "notifications/_alerts_panel.html", selectors.alerts_panel(request.user))
     if alert.acknowledged_by_id == request.user.pk:

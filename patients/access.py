@@ -152,3 +152,39 @@ def caregivers_for(patient: PatientProfile, action: Action) -> QuerySet[User]:
     """The caregivers' accounts that `action` reaches for this patient (for alerts)."""
     links = CareLink.objects.filter(_links_granting(action), patient=patient).values("caregiver_id")
     return User.objects.filter(pk__in=links, is_active=True)
+
+
+def care_links_granting(action: Action, *, patients) -> QuerySet[CareLink]:
+    """The links through which a caregiver with an open account may do `action` for these patients.
+
+    `patients`: patient profiles, their ids, or a queryset of either. Who gets missed-dose alerts
+    (Action.RECEIVE_ALERTS) is asked here, by the sweep and again before each delivery.
+    """
+    return CareLink.objects.filter(_links_granting(action), patient__in=patients, caregiver__is_active=True)
+
+
+def allowed_pairs(action: Action, pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which (patient id, user id) pairs the policy allows `action` for, in one query.
+
+    For readers that hold many messages at once (the outbox worker's batch): a pair is allowed
+    when the user is the patient themself, or holds an active link that grants the action.
+    The user's own account being open is for the caller to check.
+    """
+    pairs = set(pairs)
+    if not pairs:
+        return set()
+    patient_ids = {patient_id for patient_id, _ in pairs}
+    user_ids = {user_id for _, user_id in pairs}
+    own = (
+        PatientProfile.objects.filter(pk__in=patient_ids, user_id__in=user_ids)
+        .order_by()
+        .values_list("pk", "user_id")
+    )
+    linked = (
+        CareLink.objects.filter(
+            _links_granting(action), patient_id__in=patient_ids, caregiver_id__in=user_ids
+        )
+        .order_by()
+        .values_list("patient_id", "caregiver_id")
+    )
+    return pairs & set(own.union(linked).order_by())

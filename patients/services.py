@@ -11,13 +11,11 @@ import datetime
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from audit.trail import audited_update
-from patients.invitations import addressed_to, invitation_lifetime, invitation_path
+from patients.invitations import addressed_to, invitation_lifetime
 from patients.models import CareLink, PatientProfile
 
 if TYPE_CHECKING:
@@ -101,7 +99,6 @@ def care_link_invite(
     caregiver_name: str = "",
     can_confirm_doses: bool = False,
     receives_missed_dose_alerts: bool = True,
-    site_url: str,
 ) -> CareLink:
     """Invite `email` into the patient's care team, or send a fresh invitation.
 
@@ -109,6 +106,10 @@ def care_link_invite(
     revocation, departure or expiry reopens that row with a new link, and
     the old links stop working. An address that is already invited (and not
     expired) or active is refused with a message saying so.
+
+    The email goes through the outbox: the reopened PENDING link, with its new nonce, is the
+    event the outbox worker (notifications/invitations.py) finds and mails, with retries and a
+    recorded outcome. Nothing is sent from here, so a failing mail server cannot fail the request.
     """
     email = email.strip().lower()
     if (
@@ -136,7 +137,6 @@ def care_link_invite(
                 can_confirm_doses=can_confirm_doses,
                 receives_missed_dose_alerts=receives_missed_dose_alerts,
             )
-            transaction.on_commit(lambda: _send_invitation(link, site_url=site_url))
     except IntegrityError:
         # Two invitations for the same address at the same moment: the other one won.
         raise CareTeamError(f"{email} has already been invited.") from None
@@ -144,7 +144,7 @@ def care_link_invite(
 
 
 @transaction.atomic
-def care_link_resend(*, link: CareLink, site_url: str) -> CareLink:
+def care_link_resend(*, link: CareLink) -> CareLink:
     """A new invitation email with a new link and a new expiry; the old link stops working."""
     link = CareLink.objects.select_for_update().get(pk=link.pk)
     if link.status == CareLink.Status.ACTIVE:
@@ -155,7 +155,6 @@ def care_link_resend(*, link: CareLink, site_url: str) -> CareLink:
         can_confirm_doses=link.can_confirm_doses,
         receives_missed_dose_alerts=link.receives_missed_dose_alerts,
     )
-    transaction.on_commit(lambda: _send_invitation(link, site_url=site_url))
     return link
 
 
@@ -171,20 +170,6 @@ def _reopen_invitation(link: CareLink, **permissions: Any) -> None:
     link.responded_at = None
     link.ended_at = None
     link.save()
-
-
-def _send_invitation(link: CareLink, *, site_url: str) -> None:
-    context = {
-        "link": link,
-        "patient": link.patient,
-        "url": site_url.rstrip("/") + invitation_path(link),
-    }
-    send_mail(
-        subject=render_to_string("patients/email/invitation_subject.txt", context).strip(),
-        message=render_to_string("patients/email/invitation_message.txt", context),
-        from_email=None,
-        recipient_list=[link.invited_email],
-    )
 
 
 def care_link_accept(*, link: CareLink, user: User) -> CareLink:

@@ -35,10 +35,6 @@ def own_profile(request: HttpRequest) -> PatientProfile | None:
     return profile_of(request.user)
 
 
-def site_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/")
-
-
 # --- Onboarding and the patient's own profile ----------------------------------------
 
 
@@ -112,7 +108,7 @@ def care_team(request: HttpRequest) -> HttpResponse:
     form = InviteCaregiverForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            link = services.care_link_invite(patient=profile, site_url=site_url(request), **form.cleaned_data)
+            link = services.care_link_invite(patient=profile, **form.cleaned_data)
         except services.CareTeamError as error:
             form.add_error("email", str(error))
         else:
@@ -166,7 +162,7 @@ def care_link_revoke(request: HttpRequest, link_id: int) -> HttpResponse:
 def care_link_resend(request: HttpRequest, link_id: int) -> HttpResponse:
     link = _managed_link(request, link_id)
     try:
-        services.care_link_resend(link=link, site_url=site_url(request))
+        services.care_link_resend(link=link)
     except services.CareTeamError as error:
         messages.error(request, str(error))
     else:

@@ -10,8 +10,11 @@ row and marks it undone, so the history stays whole.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 import zoneinfo
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
 
@@ -313,3 +316,62 @@ class MissedDoseAlert(models.Model):
     @property
     def is_acknowledged(self) -> bool:
         return self.acknowledged_at is not None
+
+    @property
+    def escalation_is_over(self) -> bool:
+        """No caregiver needs telling any more: someone is handling it, the dose was recorded
+        since (taken or skipped late), or the patient paused reminders and alerts.
+
+        Reads self.dose and self.patient: load them with the alert (select_related).
+        """
+        return (
+            self.acknowledged_at is not None
+            or self.dose.status in (Dose.Status.TAKEN, Dose.Status.SKIPPED)
+            or not self.patient.is_active
+        )
+
+    @staticmethod
+    def first_escalation_due_at(
+        alerted_at: datetime.datetime, delays: Iterable[int]
+    ) -> datetime.datetime | None:
+        """When a new alert's first caregiver step is due: after the shortest delay, or None."""
+        shortest = min(delays, default=None)
+        return None if shortest is None else alerted_at + timedelta(minutes=shortest)
+
+    def escalation_step(self, *, delays: Mapping[int, int], now: datetime.datetime) -> EscalationStep:
+        """The escalation step due at `now`: who is told, and when the step after it is due.
+
+        `delays` maps each caregiver who may receive alerts now (their user id, as the access
+        policy answers) to their delay in minutes after `alerted_at`. Pure: no queries, no
+        writes; escalate() (notifications/sweep.py) stores the result by compare-and-set.
+
+        * A caregiver is told once their delay has passed, unless an earlier step already went
+          past it (`escalated_through`): a delay shortened after its step, or a caregiver added
+          later with a shorter delay than a step already taken, is not told late.
+        * Caregivers with the same delay are told in the same step.
+        * Once the escalation is over (acknowledged, recorded, paused) nobody is told and no
+          step follows, however long the delays.
+        * Minutes are counted on the UTC timeline, so a delay of 60 is 60 real minutes even
+          across a daylight-saving change of the patient's clock.
+        """
+        if self.escalation_is_over:
+            return EscalationStep(tell=frozenset(), through=self.escalated_through, next_due_at=None)
+        elapsed = (now - self.alerted_at) / timedelta(minutes=1)
+        tell = frozenset(
+            caregiver for caregiver, delay in delays.items() if self.escalated_through < delay <= elapsed
+        )
+        later = [delay for delay in delays.values() if delay > elapsed]
+        return EscalationStep(
+            tell=tell,
+            through=max([self.escalated_through, *(delays[caregiver] for caregiver in tell)]),
+            next_due_at=self.alerted_at + timedelta(minutes=min(later)) if later else None,
+        )
+
+
+@dataclass(frozen=True)
+class EscalationStep:
+    """What MissedDoseAlert.escalation_step() decided."""
+
+    tell: frozenset[int]  # the caregivers (user ids) to tell now
+    through: int  # the new escalated_through: every delay up to this has had its step
+    next_due_at: datetime.datetime | None  # the new escalation_due_at; None: no more steps

@@ -13,6 +13,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from notifications import invitations
 from notifications.channels import DeliveryError
 from notifications.links import absolute_url
 from notifications.models import Kind
@@ -42,10 +43,10 @@ def context_for(notification) -> dict:
     }
 
 
-def send(notification) -> None:
-    address = notification.recipient.email
-    if not address:
-        raise DeliveryError("The recipient has no email address.", permanent=True)
+def message_for(notification, address: str) -> EmailMultiAlternatives:
+    if notification.kind == Kind.INVITATION:  # the invitation as the patients app words it, text only
+        subject, body = invitations.email_parts(notification)
+        return EmailMultiAlternatives(subject=subject, body=body, to=[address])
     context = context_for(notification)
     message = EmailMultiAlternatives(
         subject=notification.title,
@@ -53,6 +54,14 @@ def send(notification) -> None:
         to=[address],
     )
     message.attach_alternative(render_to_string("notifications/email/message.html", context), "text/html")
+    return message
+
+
+def send(notification) -> None:
+    address = notification.address
+    if not address:
+        raise DeliveryError("The recipient has no email address.", permanent=True)
+    message = message_for(notification, address)
     try:
         message.send()
     except (smtplib.SMTPException, OSError) as error:

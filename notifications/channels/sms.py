@@ -188,12 +188,12 @@ def number_for(user) -> str:
     from notifications.models import NotificationSettings
 
     chosen = NotificationSettings.objects.filter(user=user).first()
-    if chosen is None or not chosen.sms_number:
+    if chosen is None or not chosen.texts_to:
         raise DeliveryError("The recipient has no number for text messages.", permanent=True)
     # Queued while text messages were on; since then the person may have turned them off.
     if not chosen.by_sms:
         raise DeliveryError("The recipient has turned text messages off.", permanent=True)
-    return chosen.sms_number
+    return chosen.texts_to
 
 
 def send(notification) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import smtplib
+
 import pytest
 import time_machine
 
-from notifications.tests.world import at, medication
-from patients.tests.factories import PatientFactory
+from notifications.tests.world import FlakyBackend, at, medication
+from patients.tests.factories import CareLinkFactory, PatientFactory
 
 
 @pytest.fixture
@@ -24,3 +26,23 @@ def ann():
 def morning(ann, clock):
     """Ann's 08:00 Metformin, with an hour's grace: missed from 09:00."""
     return medication(ann, "08:00")
+
+
+@pytest.fixture
+def care_team(ann):
+    """Anna is told at once, Ben after an hour."""
+    anna = CareLinkFactory(patient=ann, caregiver_name="Anna", alert_delay_minutes=0).caregiver
+    ben = CareLinkFactory(patient=ann, caregiver_name="Ben", alert_delay_minutes=60).caregiver
+    return anna, ben
+
+
+@pytest.fixture
+def server(settings):
+    settings.MAILERS = {"default": {"BACKEND": "notifications.tests.world.FlakyBackend"}}
+    FlakyBackend.failures = 0
+    FlakyBackend.error = smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+    FlakyBackend.refuse = frozenset()
+    FlakyBackend.on_send = None
+    FlakyBackend.sent = []
+    FlakyBackend.tries = []
+    return FlakyBackend

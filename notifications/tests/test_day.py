@@ -29,7 +29,8 @@ from accounts.tests.factories import UserFactory
 from notifications.delivery import deliver_due
 from notifications.due import remind_due
 from notifications.models import Channel, Kind, Notification, NotificationSettings
-from notifications.sweep import alert_acknowledge, sweep_missed
+from notifications.services import alert_acknowledge
+from notifications.sweep import sweep_missed
 from patients.models import CareLink
 from patients.tests.factories import CareLinkFactory, PatientFactory
 from reminders import services

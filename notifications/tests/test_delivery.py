@@ -16,8 +16,6 @@ from datetime import UTC, timedelta
 
 import pytest
 import time_machine
-from django.core.mail.backends.base import BaseEmailBackend
-from django.utils import timezone
 
 from audit.models import Action, AuditEntry
 from notifications.delivery import BACKOFF, LEASE, MAX_ATTEMPTS, deliver_due, deliver_one
@@ -37,48 +35,6 @@ MINUTE = timedelta(minutes=1)
 
 class Died(BaseException):
     """The worker's process ended mid-send (not an Exception: nothing catches it)."""
-
-
-class FlakyBackend(BaseEmailBackend):
-    """A mail server that drops the connection `failures` times, then accepts.
-
-    What it accepted is in `sent`; `tries` is when each attempt was made and to whom.
-    `on_send`, when set, runs during a send (another worker running meanwhile).
-    """
-
-    failures = 0
-    error: BaseException = smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
-    refuse: frozenset[str] = frozenset()
-    on_send = None
-    sent: list = []
-    tries: list = []
-
-    def send_messages(self, messages):
-        cls = type(self)
-        for message in messages:
-            cls.tries.append((timezone.now(), message.to[0]))
-            if cls.on_send is not None:
-                cls.on_send()
-            if message.to[0] in cls.refuse:
-                raise cls.error
-            if cls.failures > 0:
-                cls.failures -= 1
-                raise cls.error
-            message.message()  # headers are valid
-            cls.sent.append(message)
-        return len(messages)
-
-
-@pytest.fixture
-def server(settings):
-    settings.MAILERS = {"default": {"BACKEND": f"{__name__}.FlakyBackend"}}
-    FlakyBackend.failures = 0
-    FlakyBackend.error = smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
-    FlakyBackend.refuse = frozenset()
-    FlakyBackend.on_send = None
-    FlakyBackend.sent = []
-    FlakyBackend.tries = []
-    return FlakyBackend
 
 
 @pytest.fixture

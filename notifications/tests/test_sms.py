@@ -273,6 +273,7 @@ def test_it_retries_when_twilio_cannot_be_reached(twilio, patient):
 
 @pytest.mark.parametrize("sms_number", [None, ""], ids=["no settings", "no number"])
 def test_it_fails_for_good_without_a_number(twilio, patient, sms_number):
+    PatientProfile.objects.filter(pk=patient.pk).update(phone_number="")  # none on the profile either
     notification = queued_text(patient, sms_number=sms_number)
 
     assert deliver_due() == {"failed": 1}

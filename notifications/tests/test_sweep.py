@@ -20,7 +20,8 @@ from django.test.utils import CaptureQueriesContext
 from audit.models import Action, AuditEntry
 from notifications.delivery import deliver_due
 from notifications.models import Channel, Kind, Notification, NotificationSettings
-from notifications.sweep import alert_acknowledge, escalate, sweep_missed
+from notifications.services import alert_acknowledge
+from notifications.sweep import escalate, sweep_missed
 from notifications.tests.world import at, medication, told
 from patients.models import CareLink
 from patients.tests.factories import CareLinkFactory, PatientFactory
@@ -150,14 +151,6 @@ def test_a_paused_patient_gets_doses_marked_and_alerts_recorded_but_nobody_is_to
 
 
 # --- Escalation to caregivers --------------------------------------------------------------------
-
-
-@pytest.fixture
-def care_team(ann):
-    """Anna is told at once, Ben after an hour."""
-    anna = CareLinkFactory(patient=ann, caregiver_name="Anna", alert_delay_minutes=0).caregiver
-    ben = CareLinkFactory(patient=ann, caregiver_name="Ben", alert_delay_minutes=60).caregiver
-    return anna, ben
 
 
 def test_each_caregiver_is_told_after_their_own_delay(morning, ann, care_team, clock):

@@ -7,7 +7,11 @@ conftest.py beside this module.
 from __future__ import annotations
 
 import datetime
+import smtplib
 from datetime import UTC, timedelta
+
+from django.core.mail.backends.base import BaseEmailBackend
+from django.utils import timezone
 
 from notifications.models import Channel, Notification
 from reminders import services
@@ -46,3 +50,33 @@ def told(user, channel: str = Channel.IN_APP) -> list[tuple[str, str]]:
         .order_by("created_at", "pk")
         .values_list("kind", "title")
     )
+
+
+class FlakyBackend(BaseEmailBackend):
+    """A mail server that drops the connection `failures` times, then accepts.
+
+    What it accepted is in `sent`; `tries` is when each attempt was made and to whom.
+    `on_send`, when set, runs during a send (another worker running meanwhile).
+    """
+
+    failures = 0
+    error: BaseException = smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+    refuse: frozenset[str] = frozenset()
+    on_send = None
+    sent: list = []
+    tries: list = []
+
+    def send_messages(self, messages):
+        cls = type(self)
+        for message in messages:
+            cls.tries.append((timezone.now(), message.to[0]))
+            if cls.on_send is not None:
+                cls.on_send()
+            if message.to[0] in cls.refuse:
+                raise cls.error
+            if cls.failures > 0:
+                cls.failures -= 1
+                raise cls.error
+            message.message()  # headers are valid
+            cls.sent.append(message)
+        return len(messages)

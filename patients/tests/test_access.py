@@ -102,3 +102,43 @@ def test_a_link_that_is_revoked_while_loaded_grants_nothing_on_the_next_question
     CareLink.objects.filter(pk=viewer.pk).update(status=CareLink.Status.REVOKED)
     assert not access.can(viewer.caregiver, Action.VIEW, ann)
     assert access.access_to(viewer.caregiver, ann.pk) is None
+
+
+def test_the_links_granting_alerts_are_the_active_ones_that_include_them_of_open_accounts(team):
+    ann, links = team
+    olga = PatientFactory(display_name="Olga")
+    olgas = CareLinkFactory(patient=olga, receives_missed_dose_alerts=True)
+
+    assert set(access.care_links_granting(Action.RECEIVE_ALERTS, patients=[ann.pk, olga.pk])) == {
+        links["alerted"],
+        olgas,
+    }
+    assert set(access.care_links_granting(Action.RECEIVE_ALERTS, patients=[ann])) == {links["alerted"]}
+    type(olgas.caregiver).objects.filter(pk=olgas.caregiver_id).update(is_active=False)
+    assert not access.care_links_granting(Action.RECEIVE_ALERTS, patients=[olga]).exists()
+    assert not access.care_links_granting(Action.MANAGE, patients=[ann]).exists()
+
+
+def test_allowed_pairs_answers_for_many_people_and_patients_in_one_query(team, django_assert_num_queries):
+    ann, links = team
+    olga = PatientFactory(display_name="Olga")
+    pairs = {(ann.pk, link.caregiver_id) for link in links.values()} | {
+        (ann.pk, ann.user_id),
+        (olga.pk, ann.user_id),
+        (olga.pk, olga.user_id),
+    }
+
+    with django_assert_num_queries(1):
+        allowed = access.allowed_pairs(Action.RECEIVE_ALERTS, pairs)
+
+    assert allowed == {
+        (ann.pk, links["alerted"].caregiver_id),
+        (ann.pk, ann.user_id),
+        (olga.pk, olga.user_id),
+    }
+    assert access.allowed_pairs(Action.CONFIRM_DOSES, pairs) == {
+        (ann.pk, links["confirmer"].caregiver_id),
+        (ann.pk, ann.user_id),
+        (olga.pk, olga.user_id),
+    }
+    assert access.allowed_pairs(Action.VIEW, set()) == set()

@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import link_in_last_mail
 from adherence.logging import redact
+from adherence.tests.jobs import run_job
 from patients import services
 from patients.models import CareLink
 from patients.tests.factories import CareLinkFactory, PatientFactory
@@ -34,9 +35,12 @@ def signed_in_ann(client, ann):
 
 
 def invite(client, capture, email="bob@example.org", **fields):
+    """Invite on the care-team page; then the outbox worker runs, as it does every minute, and mails it."""
     data = {"email": email, "caregiver_name": "Bob, my son", "receives_missed_dose_alerts": "on", **fields}
     with capture(execute=True):
-        return client.post(reverse("patients:care_team"), data, follow=True)
+        response = client.post(reverse("patients:care_team"), data, follow=True)
+    run_job("deliver notifications")
+    return response
 
 
 def messages_of(response) -> list[str]:
@@ -135,6 +139,7 @@ def test_send_again_replaces_the_link(client, signed_in_ann, mailoutbox, django_
     link = CareLink.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("patients:care_link_resend", args=[link.pk]))
+    run_job("deliver notifications")
     second = link_in_last_mail("/invitations/")
 
     assert len(mailoutbox) == 2
