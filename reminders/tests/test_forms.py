@@ -595,7 +595,7 @@ def _times(*texts: str) -> tuple[datetime.time, ...]:
 
 
 UNSHOWABLE = {
-    # A total number of doses (the schedule model, the admin and the FHIR import have it; the form does not).
+    # A total number of doses (the schedule model, the admin and the API have it; the form does not).
     "ten doses in all": Schedule(
         start_date=datetime.date(2026, 6, 1),
         steps=(Step(times=_times("08:00"), repeat=Repeat(kind="daily")),),
