@@ -135,7 +135,7 @@ class MedicationForm(forms.Form):
 
     @staticmethod
     def can_show(schedule: Schedule) -> bool:
-        """Whether this form can hold the whole schedule (one set through the API or the admin may say more)."""
+        """Whether this form can hold the whole schedule (the API or the admin can set more)."""
         if schedule.count or schedule.as_needed:
             return not schedule.count
         first = schedule.steps[0]
