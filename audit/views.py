@@ -27,7 +27,7 @@ STAFF_READ_ONE = {
     "patients.CareLink": "your care team",
     "reminders.MedicationReminder": "your medication",
     "reminders.Dose": "a dose of your medication",
-    "reminders.ConfirmationLog": "the record of a dose you took of your medication",
+    "reminders.ConfirmationLog": "a confirmation of a dose of your medication",
     "reminders.MissedDoseAlert": "a missed-dose alert about your medication",
 }
 STAFF_READ_LIST = {
