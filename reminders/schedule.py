@@ -50,7 +50,7 @@ KINDS = ("daily", "weekdays", "every_n_days", "every_n_hours", "cycle")
 # takes its maxima from these names (api/serializers.py; a test compares the two).
 FIRST_YEAR, LAST_YEAR = 1900, 2999  # the start and end dates
 MAX_STEPS = 12  # steps of a tapering course
-MAX_TIMES_PER_DAY = 24  # times of day in one step
+MAX_TIMES_PER_DAY = 48  # times of day in one step: up to every half hour
 MAX_DAYS = 3650  # ten years: a schedule's number of days, a step's days, a cycle's days on and off
 MAX_EVERY = 90  # every N days, or every N hours
 MAX_COUNT = 100_000  # doses of a course of a fixed number

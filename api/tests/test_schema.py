@@ -219,7 +219,7 @@ BOUNDS = {
     "times a day": (
         (*STEP, "times", "maxItems"),
         lambda n: one_step(
-            times=[f"{minutes // 60:02d}:{minutes % 60:02d}" for minutes in range(0, 30 * n, 30)]
+            times=[f"{minutes // 60:02d}:{minutes % 60:02d}" for minutes in range(0, 20 * n, 20)]
         ),
     ),
     "a step's days": ((*STEP, "days", "maximum"), lambda n: one_step(days=n)),
