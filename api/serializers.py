@@ -10,6 +10,7 @@ from rest_framework import serializers
 from audit.models import AuditEntry
 from patients import phone
 from patients.models import PatientProfile, available_time_zones
+from reminders import schedule as schedule_rules
 from reminders.fhir import to_fhir
 from reminders.models import ConfirmationLog, Dose, MedicationReminder, MissedDoseAlert
 from reminders.schedule import Schedule, ScheduleError
@@ -69,52 +70,68 @@ class PatientSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(error.messages) from None
 
 
+# The schedule's JSON Schema, built from reminders/schedule.py's own names so that its bounds
+# are the ones Schedule.problems() enforces (api/tests/test_schema.py holds them to it).
 SCHEDULE_SCHEMA = {
     "type": "object",
     "description": (
         "When doses are due (reminders/schedule.py). Set times every day, on weekdays, every N days or "
         "hours, N days on and M off, tapering steps, or as needed. Rules a schema cannot say (a time "
-        "listed twice, an end before the start) answer 400 with the reason in words."
+        "listed twice, an end before the start, dates between the years "
+        f"{schedule_rules.FIRST_YEAR} and {schedule_rules.LAST_YEAR}) answer 400 with the reason in words."
     ),
     "properties": {
         "start_date": {"type": "string", "format": "date"},
         "end_date": {"type": "string", "format": "date", "nullable": True},
-        "duration_days": {"type": "integer", "minimum": 1, "nullable": True},
-        "count": {"type": "integer", "minimum": 1, "nullable": True},
+        "duration_days": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": schedule_rules.MAX_DAYS,
+            "nullable": True,
+        },
+        "count": {"type": "integer", "minimum": 1, "maximum": schedule_rules.MAX_COUNT, "nullable": True},
         "as_needed": {"type": "boolean"},
         "max_per_period": {
             "type": "object",
             "nullable": True,
             "properties": {
-                "count": {"type": "integer", "minimum": 1},
-                "hours": {"type": "integer", "minimum": 1},
+                "count": {"type": "integer", "minimum": 1, "maximum": schedule_rules.MAX_PER_PERIOD_COUNT},
+                "hours": {"type": "integer", "minimum": 1, "maximum": schedule_rules.MAX_PER_PERIOD_HOURS},
             },
+            "required": ["count", "hours"],
         },
         "steps": {
             "type": "array",
+            "maxItems": schedule_rules.MAX_STEPS,
             "items": {
                 "type": "object",
                 "properties": {
                     "times": {
                         "type": "array",
-                        "items": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+                        "maxItems": schedule_rules.MAX_TIMES_PER_DAY,
+                        "items": {"type": "string", "pattern": schedule_rules.TIME_PATTERN},
                     },
                     "repeat": {
                         "type": "object",
                         "properties": {
-                            "kind": {
-                                "type": "string",
-                                "enum": ["daily", "weekdays", "every_n_days", "every_n_hours", "cycle"],
+                            "kind": {"type": "string", "enum": list(schedule_rules.KINDS)},
+                            "weekdays": {
+                                "type": "array",
+                                "items": {"type": "string", "enum": list(schedule_rules.WEEKDAYS)},
                             },
-                            "weekdays": {"type": "array", "items": {"type": "string"}},
-                            "every": {"type": "integer", "minimum": 1},
-                            "on_days": {"type": "integer", "minimum": 0},
-                            "off_days": {"type": "integer", "minimum": 0},
+                            "every": {"type": "integer", "minimum": 1, "maximum": schedule_rules.MAX_EVERY},
+                            "on_days": {"type": "integer", "minimum": 0, "maximum": schedule_rules.MAX_DAYS},
+                            "off_days": {"type": "integer", "minimum": 0, "maximum": schedule_rules.MAX_DAYS},
                         },
                         "required": ["kind"],
                     },
-                    "days": {"type": "integer", "minimum": 1, "nullable": True},
-                    "dosage": {"type": "string"},
+                    "days": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": schedule_rules.MAX_DAYS,
+                        "nullable": True,
+                    },
+                    "dosage": {"type": "string", "maxLength": schedule_rules.MAX_DOSAGE_LENGTH},
                 },
                 "required": ["times", "repeat"],
             },
@@ -126,7 +143,7 @@ SCHEDULE_SCHEMA = {
 
 @extend_schema_field(SCHEDULE_SCHEMA)
 class ScheduleField(serializers.JSONField):
-    """The schedule as Adhere's JSON (see reminders/schedule.py); checked in words."""
+    """The schedule as Adhere's JSON (see reminders/schedule.py); checked in words by its problems()."""
 
     def to_internal_value(self, data):
         data = super().to_internal_value(data)
@@ -136,28 +153,9 @@ class ScheduleField(serializers.JSONField):
             schedule = Schedule.from_json(data)
         except (ScheduleError, TypeError, ValueError, KeyError) as error:
             raise serializers.ValidationError(str(error)) from None
-        if problems := schedule.problems() + _beyond_limits(schedule):
+        if problems := schedule.problems():
             raise serializers.ValidationError(problems)
         return schedule
-
-
-def _beyond_limits(schedule: Schedule) -> list[str]:
-    """Bounds the form keeps by its widgets, said here for API clients."""
-    problems = []
-    for day in (schedule.start_date, schedule.end_date):
-        if day is not None and not 1900 <= day.year <= 2999:
-            problems.append("Dates must fall between the years 1900 and 2999.")
-    for number, limit, what in ((schedule.duration_days, 3650, "days"), (schedule.count, 100_000, "doses")):
-        if number is not None and number > limit:
-            problems.append(f"At most {limit} {what}.")
-    for step in schedule.steps:
-        if step.days is not None and step.days > 3650:
-            problems.append("A step lasts at most 3650 days.")
-        if step.repeat.every > 24 * 90 or step.repeat.on_days + step.repeat.off_days > 3650:
-            problems.append("That repeats too rarely to be a schedule.")
-        if len(step.dosage) > 100 or "\x00" in step.dosage:
-            problems.append("A step's dose is at most 100 characters of text.")
-    return sorted(set(problems))
 
 
 class ReminderSerializer(serializers.ModelSerializer):

@@ -33,6 +33,11 @@ class Action(models.TextChoices):
     DELIVERY = "delivery", "Delivered a notification"
 
 
+# payload["via"] of a clinic staff member's read of a patient's record in the admin
+# (audit.admin.StaffReadsAudited); "Activity on my account" words it for the patient.
+STAFF_READ = "admin"
+
+
 class ActorType(models.TextChoices):
     USER = "user", "User"
     SYSTEM = "system", "System"

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
 from accounts.http import SignedInRequest
-from audit.models import Action, ActorType, AuditEntry
+from audit.models import STAFF_READ, Action, ActorType, AuditEntry
 
 PER_PAGE = 25
 
@@ -21,6 +21,23 @@ WHAT = {
     "reminders.MedicationReminder": "a medication",
     "reminders.Dose": "a dose",
     "reminders.ConfirmationLog": "a dose confirmation",
+}
+# What clinic staff read in the admin (audit.admin.StaffReadsAudited): one record, or a list.
+STAFF_READ_ONE = {
+    "patients.PatientProfile": "your profile",
+    "patients.CareLink": "your care team",
+    "reminders.MedicationReminder": "your medication",
+    "reminders.Dose": "a dose of your medication",
+    "reminders.ConfirmationLog": "a confirmation of a dose of your medication",
+    "reminders.MissedDoseAlert": "a missed-dose alert about your medication",
+}
+STAFF_READ_LIST = {
+    "patients.PatientProfile": "your profile",
+    "patients.CareLink": "your care team",
+    "reminders.MedicationReminder": "your medications",
+    "reminders.Dose": "your doses",
+    "reminders.ConfirmationLog": "the doses you took",
+    "reminders.MissedDoseAlert": "your missed-dose alerts",
 }
 # Named first, in this order, when they changed; then the rest alphabetically.
 FIRST_FIELDS = ("medication_name", "display_name", "caregiver_name", "status", "dosage", "taken_at")
@@ -77,7 +94,9 @@ def describe(entry: AuditEntry, viewer_id: int, zone=datetime.UTC) -> dict:
     else:
         who = entry.actor_label
     what = WHAT.get(entry.entity_type, entry.entity_type)
-    if entry.action == Action.VIEW and entry.entity_type == "patients.PatientProfile":
+    if entry.action == Action.VIEW and entry.payload.get("via") == STAFF_READ:
+        who, did = _staff_read(entry)
+    elif entry.action == Action.VIEW and entry.entity_type == "patients.PatientProfile":
         did = "viewed your medications"
     elif entry.action == Action.VIEW:
         did = f"viewed {what}"
@@ -93,6 +112,18 @@ def describe(entry: AuditEntry, viewer_id: int, zone=datetime.UTC) -> dict:
         "changes": _changes(entry, zone),
         "page": entry.payload.get("page", ""),
     }
+
+
+def _staff_read(entry: AuditEntry) -> tuple[str, str]:
+    """(who, did) for a staff member's read in the admin, e.g. ("Clinic staff member a@b.org",
+    "viewed your medication Metformin")."""
+    who = f"Clinic staff member {entry.actor_label}"
+    if entry.payload.get("list"):
+        return who, f"viewed a list that includes {STAFF_READ_LIST.get(entry.entity_type, 'your data')}"
+    did = f"viewed {STAFF_READ_ONE.get(entry.entity_type, 'your data')}"
+    if medication := entry.payload.get("medication"):
+        did = f"{did} {medication}"
+    return who, did
 
 
 @login_required

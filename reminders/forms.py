@@ -12,9 +12,12 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from reminders import schedule as rules
 from reminders.models import Dose, MedicationReminder
 from reminders.schedule import WEEKDAYS, MaxPerPeriod, Repeat, Schedule, ScheduleError, Step
 
+# How many inputs the page shows (within the schedule's own limits, rules.MAX_TIMES_PER_DAY
+# and rules.MAX_STEPS); a schedule with more is kept, and edited elsewhere (see can_show).
 TIME_SLOTS = 4
 TAPER_STEPS = 4
 WEEKDAY_CHOICES = [
@@ -23,6 +26,14 @@ WEEKDAY_CHOICES = [
         ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
     )
 ]
+
+
+def schedule_number(label: str, maximum: int, **kwargs) -> forms.IntegerField:
+    """A number of the schedule. The browser is told its range; on the server the schedule's own
+    problems() say what is out of it (reminders/schedule.py holds the limits, once)."""
+    return forms.IntegerField(
+        label=label, required=False, widget=forms.NumberInput(attrs={"min": 1, "max": maximum}), **kwargs
+    )
 
 
 class MedicationForm(forms.Form):
@@ -59,15 +70,13 @@ class MedicationForm(forms.Form):
     weekdays = forms.MultipleChoiceField(
         label="On these days", choices=WEEKDAY_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
     )
-    every = forms.IntegerField(
-        label="Every how many days or hours?",
-        min_value=1,
-        max_value=90,
-        required=False,
+    every = schedule_number(
+        "Every how many days or hours?",
+        rules.MAX_EVERY,
         help_text="For “every few days” or “every few hours”.",
     )
-    on_days = forms.IntegerField(label="Days on", min_value=1, max_value=365, required=False)
-    off_days = forms.IntegerField(label="Days off", min_value=1, max_value=365, required=False)
+    on_days = schedule_number("Days on", rules.MAX_DAYS)
+    off_days = schedule_number("Days off", rules.MAX_DAYS)
     start_date = forms.DateField(
         label="First day", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
@@ -80,15 +89,13 @@ class MedicationForm(forms.Form):
     end_date = forms.DateField(
         label="Last day", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    duration_days = forms.IntegerField(label="Number of days", min_value=1, max_value=3650, required=False)
-    max_count = forms.IntegerField(
-        label="At most this many doses (optional)",
-        min_value=1,
-        max_value=50,
-        required=False,
+    duration_days = schedule_number("Number of days", rules.MAX_DAYS)
+    max_count = schedule_number(
+        "At most this many doses (optional)",
+        rules.MAX_PER_PERIOD_COUNT,
         help_text="We warn you before you record a dose over this.",
     )
-    max_hours = forms.IntegerField(label="In how many hours", min_value=1, max_value=168, required=False)
+    max_hours = schedule_number("In how many hours", rules.MAX_PER_PERIOD_HOURS)
     grace_minutes = forms.IntegerField(
         label="Count a dose as missed after (minutes)", min_value=1, max_value=24 * 60, initial=60
     )
@@ -111,10 +118,10 @@ class MedicationForm(forms.Form):
             )
         for step in range(1, TAPER_STEPS + 1):
             self.fields[f"step_{step}_dosage"] = forms.CharField(
-                label=f"Step {step}: dose", max_length=100, required=False
+                label=f"Step {step}: dose", max_length=rules.MAX_DOSAGE_LENGTH, required=False
             )
-            self.fields[f"step_{step}_days"] = forms.IntegerField(
-                label=f"Step {step}: for how many days", min_value=1, max_value=365, required=False
+            self.fields[f"step_{step}_days"] = schedule_number(
+                f"Step {step}: for how many days", rules.MAX_DAYS
             )
 
     # Groups for the template.
@@ -128,7 +135,7 @@ class MedicationForm(forms.Form):
 
     @staticmethod
     def can_show(schedule: Schedule) -> bool:
-        """Whether this form can hold the whole schedule (one set by FHIR or the admin may say more)."""
+        """Whether this form can hold the whole schedule (the API or the admin can set more)."""
         if schedule.count or schedule.as_needed:
             return not schedule.count
         first = schedule.steps[0]

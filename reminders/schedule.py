@@ -18,7 +18,18 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 __all__ = [
+    "FIRST_YEAR",
     "KINDS",
+    "LAST_YEAR",
+    "MAX_COUNT",
+    "MAX_DAYS",
+    "MAX_DOSAGE_LENGTH",
+    "MAX_EVERY",
+    "MAX_PER_PERIOD_COUNT",
+    "MAX_PER_PERIOD_HOURS",
+    "MAX_STEPS",
+    "MAX_TIMES_PER_DAY",
+    "TIME_PATTERN",
     "WEEKDAYS",
     "MaxPerPeriod",
     "Occurrence",
@@ -34,6 +45,19 @@ __all__ = [
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index 0 = Monday, as date.weekday()
 KINDS = ("daily", "weekdays", "every_n_days", "every_n_hours", "cycle")
 
+# A schedule's limits, defined here and nowhere else: problems() enforces them; the medication
+# form, the admin and the API report its words, and the API's OpenAPI description of a schedule
+# takes its maxima from these names (api/serializers.py; a test compares the two).
+FIRST_YEAR, LAST_YEAR = 1900, 2999  # the start and end dates
+MAX_STEPS = 12  # steps of a tapering course
+MAX_TIMES_PER_DAY = 48  # times of day in one step: up to every half hour
+MAX_DAYS = 3650  # ten years: a schedule's number of days, a step's days, a cycle's days on and off
+MAX_EVERY = 90  # every N days, or every N hours
+MAX_COUNT = 100_000  # doses of a course of a fixed number
+MAX_DOSAGE_LENGTH = 100  # a step's dose, as the medication's own dosage
+MAX_PER_PERIOD_COUNT = 50  # as-needed: at most this many doses...
+MAX_PER_PERIOD_HOURS = 168  # ...in a window of at most a week
+
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _UTC = datetime.UTC
 _DAY = datetime.timedelta(days=1)
@@ -44,6 +68,7 @@ _SECOND = datetime.timedelta(seconds=1)
 # ("20260105", "0800") than we want to store.
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIME_RE = re.compile(r"([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?")
+TIME_PATTERN = f"^{_TIME_RE.pattern}$"  # a time of day as the JSON stores it, for JSON Schema
 
 
 class ScheduleError(ValueError):
@@ -141,6 +166,16 @@ class Schedule:
             self.max_per_period.count < 1 or self.max_per_period.hours < 1
         ):
             found.append("The most-doses limit needs 1 or more doses in 1 or more hours.")
+        if self.max_per_period is not None and (
+            self.max_per_period.count > MAX_PER_PERIOD_COUNT
+            or self.max_per_period.hours > MAX_PER_PERIOD_HOURS
+        ):
+            found.append(
+                f"The most-doses limit goes up to {MAX_PER_PERIOD_COUNT} doses"
+                f" in up to {MAX_PER_PERIOD_HOURS} hours."
+            )
+        if len(self.steps) > MAX_STEPS:
+            found.append(f"A schedule has at most {MAX_STEPS} steps.")
         if any(step.days is None for step in self.steps[:-1]):
             found.append("Only the last step may run without a number of days.")
         for index, step in enumerate(self.steps):
@@ -151,10 +186,19 @@ class Schedule:
             found.append("Give an end date or a number of days, not both.")
         if self.end_date is not None and self.end_date < self.start_date:
             found.append("The end date is before the start date.")
+        if any(
+            day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR
+            for day in (self.start_date, self.end_date)
+        ):
+            found.append(f"Dates must fall between the years {FIRST_YEAR} and {LAST_YEAR}.")
         if self.duration_days is not None and self.duration_days < 1:
             found.append("The number of days must be 1 or more.")
+        if self.duration_days is not None and self.duration_days > MAX_DAYS:
+            found.append(f"The number of days goes up to {MAX_DAYS}.")
         if self.count is not None and self.count < 1:
             found.append("The number of doses must be 1 or more.")
+        if self.count is not None and self.count > MAX_COUNT:
+            found.append(f"The number of doses goes up to {MAX_COUNT}.")
         return found
 
     @property
@@ -197,12 +241,18 @@ def _step_problems(step: Step) -> list[str]:
         found.append("Give at least one time of day.")
     elif repeat.kind == "every_n_hours" and len(step.times) > 1:
         found.append("Every N hours needs exactly one start time.")
+    elif len(step.times) > MAX_TIMES_PER_DAY:
+        found.append(f"Give at most {MAX_TIMES_PER_DAY} times of day.")
     for at in dict.fromkeys(step.times):  # first appearance order; no sorting of mixed naive/aware
         found.extend(_repeated(format_time(at), step.times.count(at)))
     if any(at.tzinfo is not None for at in step.times):
         found.append("Times of day are clock times, without a time zone.")
     if step.days is not None and step.days < 1:
         found.append("A step needs 1 or more days.")
+    if step.days is not None and step.days > MAX_DAYS:
+        found.append(f"A step lasts at most {MAX_DAYS} days.")
+    if len(step.dosage) > MAX_DOSAGE_LENGTH or "\x00" in step.dosage:
+        found.append(f"A step's dose is at most {MAX_DOSAGE_LENGTH} characters of text.")
     if repeat.kind == "weekdays":
         if not repeat.weekdays:
             found.append("Choose at least one weekday.")
@@ -211,16 +261,26 @@ def _step_problems(step: Step) -> list[str]:
         for day in dict.fromkeys(repeat.weekdays):
             if 0 <= day <= 6:
                 found.extend(_repeated(_WEEKDAY_NAMES[day], repeat.weekdays.count(day)))
-    elif repeat.kind == "every_n_days" and repeat.every < 1:
-        found.append("Every N days needs N of 1 or more.")
-    elif repeat.kind == "every_n_hours" and repeat.every < 1:
-        found.append("Every N hours needs N of 1 or more.")
+    elif repeat.kind in ("every_n_days", "every_n_hours"):
+        unit = "days" if repeat.kind == "every_n_days" else "hours"
+        if repeat.every < 1:
+            found.append(f"Every N {unit} needs N of 1 or more.")
+        if repeat.every > MAX_EVERY:
+            found.append(f"Every N {unit} goes up to every {MAX_EVERY} {unit}.")
     elif repeat.kind == "cycle":
         if repeat.on_days < 1:
             found.append("A cycle needs at least 1 day on.")
         # With no days off it is just "daily"; saying so keeps one way to write each schedule.
         if repeat.off_days < 1:
             found.append("A cycle needs at least 1 day off.")
+        if repeat.on_days > MAX_DAYS or repeat.off_days > MAX_DAYS:
+            found.append(f"A cycle has at most {MAX_DAYS} days on and {MAX_DAYS} days off.")
+    # Numbers that do not apply to the kind are dropped when stored, but sent they must still be
+    # in range: the API's schema says so for every kind.
+    if repeat.kind not in ("every_n_days", "every_n_hours") and not 1 <= repeat.every <= MAX_EVERY:
+        found.append(f"N of every N days or hours goes from 1 to {MAX_EVERY}.")
+    if repeat.kind != "cycle" and not (0 <= repeat.on_days <= MAX_DAYS and 0 <= repeat.off_days <= MAX_DAYS):
+        found.append(f"Days on and off go from 0 to {MAX_DAYS}.")
     return found
 
 

@@ -8,6 +8,7 @@ change, a dose is confirmed once, undo has a short window.
 from __future__ import annotations
 
 import datetime
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 AS_NEEDED_REPEAT_TAP = datetime.timedelta(minutes=1)
 # doses_until for a schedule that has no more doses: the make-doses job skips it.
 NO_MORE_DOSES = datetime.datetime(9999, 1, 1, tzinfo=datetime.UTC)
+
+logger = logging.getLogger(__name__)
 
 
 class DoseError(Exception):
@@ -213,16 +216,26 @@ def doses_make_ahead(*, now: datetime.datetime | None = None) -> int:
     due = MedicationReminder.objects.filter(is_active=True, doses_until__lt=until)
     made = 0
     for reminder_id in list(due.values_list("pk", flat=True)):
-        with transaction.atomic():
-            # Locked and read again: an edit saved since the list was read wins.
-            reminder = (
-                MedicationReminder.objects.select_for_update(of=("self",))
-                .select_related("patient")
-                .filter(pk=reminder_id, is_active=True, doses_until__lt=until)
-                .first()
+        try:
+            with transaction.atomic():
+                # Locked and read again: an edit saved since the list was read wins.
+                reminder = (
+                    MedicationReminder.objects.select_for_update(of=("self",))
+                    .select_related("patient")
+                    .filter(pk=reminder_id, is_active=True, doses_until__lt=until)
+                    .first()
+                )
+                if reminder is not None:
+                    made += doses_extend(reminder=reminder, until=until, now=now)
+        except Exception as error:
+            # One bad row (a schedule saved around the checks) must not cost every patient after
+            # it their doses: its transaction is rolled back, the job goes on, and the next run
+            # tries it again. The log names the row only: a schedule is health data.
+            logger.error(
+                "Made no doses for medication id=%s (%s); skipped it, the others go on.",
+                reminder_id,
+                type(error).__name__,
             )
-            if reminder is not None:
-                made += doses_extend(reminder=reminder, until=until, now=now)
     return made
 
 

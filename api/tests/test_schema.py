@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from reminders import services
+from reminders.schedule import KINDS, Schedule, ScheduleError
 from reminders.tests.factories import AsNeededFactory, DoseFactory, MedicationFactory
 
 pytestmark = pytest.mark.django_db
@@ -169,6 +170,123 @@ def test_the_schedules_shape_is_documented(schema):
     assert schedule.get("type") == "object"
     assert {"start_date", "steps"} <= set(schedule.get("properties", {}))
     assert "start_date" in schedule.get("required", [])
+
+
+def documented_schedule(schema: dict) -> dict:
+    schedule = schema["components"]["schemas"]["ReminderRequest"]["properties"]["schedule"]
+    if "$ref" in schedule:
+        schedule = schema["components"]["schemas"][schedule["$ref"].rsplit("/", 1)[-1]]
+    return schedule
+
+
+def daily_at_eight(**fields) -> dict:
+    return {
+        "start_date": "2026-03-01",
+        "steps": [{"times": ["08:00"], "repeat": {"kind": "daily"}}],
+        **fields,
+    }
+
+
+def one_step(**step) -> dict:
+    return {"start_date": "2026-03-01", "steps": [{"times": ["08:00"], "repeat": {"kind": "daily"}, **step}]}
+
+
+def as_needed(count: int, hours: int) -> dict:
+    return {"start_date": "2026-03-01", "as_needed": True, "max_per_period": {"count": count, "hours": hours}}
+
+
+STEP = ("properties", "steps", "items", "properties")
+REPEAT = (*STEP, "repeat", "properties")
+# Each bound the schema documents, and a schedule that is `n` at that bound.
+BOUNDS = {
+    "duration_days": (("properties", "duration_days", "maximum"), lambda n: daily_at_eight(duration_days=n)),
+    "count": (("properties", "count", "maximum"), lambda n: daily_at_eight(count=n)),
+    "as-needed doses": (
+        ("properties", "max_per_period", "properties", "count", "maximum"),
+        lambda n: as_needed(n, 24),
+    ),
+    "as-needed hours": (
+        ("properties", "max_per_period", "properties", "hours", "maximum"),
+        lambda n: as_needed(1, n),
+    ),
+    "steps": (
+        ("properties", "steps", "maxItems"),
+        lambda n: {
+            "start_date": "2026-03-01",
+            "steps": [{"times": ["08:00"], "repeat": {"kind": "daily"}, "days": 1} for _ in range(n)],
+        },
+    ),
+    "times a day": (
+        (*STEP, "times", "maxItems"),
+        lambda n: one_step(
+            times=[f"{minutes // 60:02d}:{minutes % 60:02d}" for minutes in range(0, 20 * n, 20)]
+        ),
+    ),
+    "a step's days": ((*STEP, "days", "maximum"), lambda n: one_step(days=n)),
+    "a step's dose": ((*STEP, "dosage", "maxLength"), lambda n: one_step(dosage="x" * n)),
+    "every N days": (
+        (*REPEAT, "every", "maximum"),
+        lambda n: one_step(repeat={"kind": "every_n_days", "every": n}),
+    ),
+    "every N hours": (
+        (*REPEAT, "every", "maximum"),
+        lambda n: one_step(repeat={"kind": "every_n_hours", "every": n}),
+    ),
+    "N of a daily step": (
+        (*REPEAT, "every", "maximum"),
+        lambda n: one_step(repeat={"kind": "daily", "every": n}),
+    ),
+    "days on of a daily step": (
+        (*REPEAT, "on_days", "maximum"),
+        lambda n: one_step(repeat={"kind": "daily", "on_days": n}),
+    ),
+    "days on": (
+        (*REPEAT, "on_days", "maximum"),
+        lambda n: one_step(repeat={"kind": "cycle", "on_days": n, "off_days": 1}),
+    ),
+    "days off": (
+        (*REPEAT, "off_days", "maximum"),
+        lambda n: one_step(repeat={"kind": "cycle", "on_days": 1, "off_days": n}),
+    ),
+}
+
+
+MINIMA = {
+    f"{name} (least)": ((*path[:-1], "minimum"), schedule_at)
+    for name, (path, schedule_at) in BOUNDS.items()
+    if path[-1] == "maximum"
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "schedule_at"), [*BOUNDS.values(), *MINIMA.values()], ids=[*BOUNDS, *MINIMA]
+)
+def test_it_documents_the_schedules_bounds_that_schedule_problems_enforces(schema, path, schedule_at):
+    bound = documented_schedule(schema)
+    for key in path:
+        bound = bound[key]
+    beyond = bound - 1 if path[-1] == "minimum" else bound + 1
+
+    allowed = schedule_at(bound)
+    # A cycle needs a day on and a day off: more than the schema's least of 0, which the other kinds use.
+    kinds = {step["repeat"]["kind"] for step in allowed.get("steps", [])}
+    if not (path[-1] == "minimum" and "cycle" in kinds):
+        assert Schedule.from_json(allowed).problems() == [], "the schema allows it, the API must too"
+    assert Schedule.from_json(schedule_at(beyond)).problems(), "the schema refuses it, so must the API"
+
+
+def test_it_documents_the_time_format_and_the_kinds_the_schedule_reads(schema):
+    step = documented_schedule(schema)["properties"]["steps"]["items"]["properties"]
+    pattern = re.compile(step["times"]["items"]["pattern"])
+
+    for written in ["08:00", "23:59", "08:00:30"]:
+        assert pattern.search(written)
+        assert Schedule.from_json(one_step(times=[written])).problems() == []
+    for wrong in ["24:00", "8:00", "08:60", "08:00+01:00"]:
+        assert not pattern.search(wrong)
+        with pytest.raises(ScheduleError):
+            Schedule.from_json(one_step(times=[wrong]))
+    assert step["repeat"]["properties"]["kind"]["enum"] == list(KINDS)
 
 
 def test_the_reminders_patient_filter_is_documented(schema):

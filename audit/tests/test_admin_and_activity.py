@@ -15,7 +15,7 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from adherence.tests.html import Node, Page
-from audit.models import Action, AuditEntry
+from audit.models import STAFF_READ, Action, AuditEntry
 from audit.trail import acting_as, acting_as_system, actor_for, record
 from patients.tests.factories import CareLinkFactory, PatientFactory
 from reminders.tests.factories import MedicationFactory
@@ -297,3 +297,35 @@ def test_the_activity_page_is_reachable_from_the_patients_own_page(client, ann):
     page = Page(client.get(reverse("patients:detail", args=[ann.pk])))
     assert "/activity/" in [link.attrs.get("href") for link in page.root.find_all("a")]
     assert client.post("/activity/").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("entity_type", "payload", "said"),
+    [
+        ("reminders.Dose", {"medication": "Metformin"}, "Viewed a dose of your medication Metformin"),
+        (
+            "reminders.ConfirmationLog",
+            {"medication": "Metformin"},
+            "Viewed a confirmation of a dose of your medication Metformin",
+        ),
+        (
+            "reminders.MissedDoseAlert",
+            {"medication": "Metformin"},
+            "Viewed a missed-dose alert about your medication Metformin",
+        ),
+        ("patients.CareLink", {}, "Viewed your care team"),
+        ("reminders.Dose", {"list": True}, "Viewed a list that includes your doses"),
+    ],
+)
+def test_a_clinic_staff_members_read_is_said_in_plain_words(client, ann, entity_type, payload, said):
+    staff = UserFactory(email="nurse@clinic.example", is_staff=True)
+    with acting_as(actor_for(staff)):
+        record(
+            Action.VIEW, entity_type=entity_type, patient_id=ann.pk, payload={"via": STAFF_READ, **payload}
+        )
+    client.force_login(ann.user)
+
+    assert activity_rows(Page(client.get("/activity/")))[0] == (
+        "Clinic staff member nurse@clinic.example",
+        said,
+    )

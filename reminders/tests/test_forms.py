@@ -436,6 +436,22 @@ def test_a_mistake_is_shown_in_words_next_to_its_field_and_nothing_is_saved(clie
     assert not Dose.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ({"repeat": "every_n_days", "every": "91"}, "Every N days goes up to every 90 days."),
+        ({"end": "days", "duration_days": "3651"}, "The number of days goes up to 3650."),
+        ({"kind": "as_needed", "max_count": "51", "max_hours": "24"}, "The most-doses limit goes up to 50"),
+    ],
+)
+def test_it_reports_a_number_past_the_schedules_limits_in_the_schedules_words(client, nina, typed, message):
+    page = post(client, new_url(nina), form_data(**typed))
+
+    listed = [item.text for item in page.root.find("div", cls="form-errors").find_all("li")]
+    assert [text for text in listed if text.startswith(message)], listed
+    assert not MedicationReminder.objects.exists()
+
+
 def test_every_mistake_at_once_is_listed(client, nina):
     page = post(client, new_url(nina), form_data(time_1="", repeat="weekdays", end="date", end_date=""))
 
@@ -579,7 +595,7 @@ def _times(*texts: str) -> tuple[datetime.time, ...]:
 
 
 UNSHOWABLE = {
-    # A total number of doses (the schedule model, the admin and the FHIR import have it; the form does not).
+    # A total number of doses (the schedule model, the admin and the API have it; the form does not).
     "ten doses in all": Schedule(
         start_date=datetime.date(2026, 6, 1),
         steps=(Step(times=_times("08:00"), repeat=Repeat(kind="daily")),),

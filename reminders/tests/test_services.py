@@ -907,3 +907,28 @@ def test_the_q2_scheduler_runs_make_doses_every_hour(patient, clock, monkeypatch
     assert dose_times(reminder)[-1] == "2026-03-08 20:00"
     assert reminder.doses.count() == 17
     assert Task.objects.filter(group="adhere: make doses ahead").count() == 2
+
+
+def test_it_skips_a_medication_it_cannot_schedule_and_still_makes_everyone_elses_doses(clock, caplog):
+    clock.move_to(T0 - DAY)
+    # Listed first (by name), so every medication the job reads after it is at stake.
+    broken = medication(PatientFactory(time_zone=LONDON), "09:00", name="Aspirin")
+    metformin = medication(PatientFactory(time_zone=LONDON), "08:00", name="Metformin")
+    ramipril = medication(PatientFactory(time_zone=BERLIN), "20:00", name="Ramipril")
+    # What a write around the checks leaves behind: a schedule without a single step.
+    MedicationReminder.objects.filter(pk=broken.pk).update(schedule={"start_date": "2026-01-01", "steps": []})
+    clock.move_to(T0)
+
+    with caplog.at_level("ERROR", logger="reminders.services"):
+        made = make_doses()
+
+    assert made == 2
+    assert dose_times(metformin)[-1] == "2026-03-08 08:00"
+    assert dose_times(ramipril)[-1] == "2026-03-07 20:00"
+    assert dose_times(broken)[-1] == "2026-03-07 09:00", "its doses stay as they were"
+    [logged] = [entry.getMessage() for entry in caplog.records if entry.name == "reminders.services"]
+    assert (
+        logged
+        == f"Made no doses for medication id={broken.pk} (ScheduleError); skipped it, the others go on."
+    )
+    assert "Aspirin" not in caplog.text
