@@ -6,11 +6,10 @@ import datetime
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from api import serializers as api
@@ -329,11 +328,17 @@ class ConfirmationViewSet(
     def create(self, request, *args, **kwargs):
         payload = api.ConfirmRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        visible = Dose.objects.filter(patient__in=access.patients_for(request.user)).select_related(
-            "reminder", "patient"
+        dose = (
+            Dose.objects.filter(object_id=payload.validated_data["dose"])
+            .select_related("reminder", "patient")
+            .first()
         )
-        dose = get_object_or_404(visible, object_id=payload.validated_data["dose"])
-        if not access.can(request.user, Action.CONFIRM_DOSES, dose.patient):
+        # The dose is read with its patient, then the policy is asked about that patient:
+        # one query for a patient's own dose, one more for a caregiver's link.
+        patient_access = access.access_for(request.user, dose.patient) if dose is not None else None
+        if patient_access is None:
+            raise NotFound("No Dose matches the given query.")
+        if not patient_access.allows(Action.CONFIRM_DOSES):
             _refuse("Your link to this patient does not allow confirming doses.")
         # A taken dose has its standing confirmation: confirming it again answers that one.
         existing = dose.status == Dose.Status.TAKEN

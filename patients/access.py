@@ -96,6 +96,13 @@ def access_to(user, patient_id: int) -> PatientAccess | None:
     patient = PatientProfile.objects.filter(pk=patient_id).first()
     if patient is None:
         return None
+    return access_for(user, patient)
+
+
+def access_for(user, patient: PatientProfile) -> PatientAccess | None:
+    """access_to() for a patient already read (with the dose at hand): no query for themself."""
+    if not _can_see_anything(user):
+        return None
     if patient.user_id == user.pk:
         return PatientAccess(patient=patient, is_self=True, link=None)
     link = CareLink.objects.filter(patient=patient, caregiver=user, status=CareLink.Status.ACTIVE).first()
