@@ -150,7 +150,8 @@ def _seed(count: int) -> None:
                         )
                         for minute in range(200)
                     )
-            if number < DASHBOARD_PATIENTS:
+            # The dashboard's patients are others than those with a backlog of doses due now.
+            if SIGNED_IN <= number < SIGNED_IN + DASHBOARD_PATIENTS:
                 CareLink.objects.create(
                     patient=patient,
                     caregiver=caregiver,
