@@ -392,6 +392,7 @@ AUDIT_ENABLED = True
 HEADLESS_ONLY = False
 HEADLESS_CLIENTS = ("app", "browser")
 HEADLESS_SERVE_SPECIFICATION = False
+HEADLESS_TOKEN_STRATEGY = "api.authentication.SessionTokenStrategy"  # noqa: S105 (a class, not a secret)
 HEADLESS_FRONTEND_URLS = {
     "account_confirm_email": "/accounts/confirm-email/{key}/",
     "account_reset_password_from_key": "/accounts/password/reset/key/{key}/",
@@ -407,8 +408,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # The per-user limit is kept in one row per user (api.throttling); anonymous callers (the
+    # public schema and its playground) are limited through the cache, as DRF does.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
+        "api.throttling.UserRateThrottle",
         "rest_framework.throttling.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {

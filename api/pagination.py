@@ -1,12 +1,31 @@
 from __future__ import annotations
 
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
+
+
+class ShortListPaginator(Paginator):
+    """Page 1 is read with one row more than fits: when they all fit, that is the count too.
+
+    Most lists (a person's medications, one day's doses) fit on one page, and
+    then need no COUNT query. A longer list is counted as before.
+    """
+
+    def page(self, number):
+        if str(number) != "1" or "count" in self.__dict__ or not isinstance(self.object_list, QuerySet):
+            return super().page(number)
+        rows = list(self.object_list[: self.per_page + 1])
+        if len(rows) <= self.per_page:
+            self.count = len(rows)  # the cached_property, known now
+        return self._get_page(rows[: self.per_page], 1, self)
 
 
 class Pagination(PageNumberPagination):
     """Every list is paged: ?page=2, and ?pageSize= up to 200."""
 
+    django_paginator_class = ShortListPaginator
     page_size = 50
     page_size_query_param = "pageSize"
     max_page_size = 200

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
+from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from api import serializers as api
@@ -44,7 +44,33 @@ def _refuse(message: str):
     raise PermissionDenied(message)
 
 
-class ByObjectId:
+class ApiView:
+    """Who is asking, whether they may, and whether they are within their rate: before the transaction.
+
+    Every request is one transaction (ATOMIC_REQUESTS), and so is every API action here; but
+    the rate-limit row (api.throttling) is written before it begins and commits at once,
+    rather than staying locked until the action commits, which would queue one user's
+    requests behind each other.
+    """
+
+    @classmethod
+    def as_view(cls, *args, **kwargs):
+        return transaction.non_atomic_requests(super().as_view(*args, **kwargs))
+
+    def initial(self, request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        method = request.method.lower()
+        if (handler := getattr(self, method, None)) is not None:
+            setattr(self, method, transaction.atomic(handler))
+
+    def handle_exception(self, exc):
+        # DRF marks the innermost transaction for rollback when it answers an error; the
+        # action's own has already rolled back, so give it one of its own (it writes nothing).
+        with transaction.atomic():
+            return super().handle_exception(exc)
+
+
+class ByObjectId(ApiView):
     """Objects are addressed by their objectId (a random UUID), never by the database's number."""
 
     lookup_field = "object_id"
@@ -312,13 +338,20 @@ class ConfirmationViewSet(
     def create(self, request, *args, **kwargs):
         payload = api.ConfirmRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        visible = Dose.objects.filter(patient__in=access.patients_for(request.user)).select_related(
-            "reminder", "patient"
+        dose = (
+            Dose.objects.filter(object_id=payload.validated_data["dose"])
+            .select_related("reminder", "patient")
+            .first()
         )
-        dose = get_object_or_404(visible, object_id=payload.validated_data["dose"])
-        if not access.can(request.user, Action.CONFIRM_DOSES, dose.patient):
+        # The dose is read with its patient, then the policy is asked about that patient:
+        # one query for a patient's own dose, one more for a caregiver's link.
+        patient_access = access.access_for(request.user, dose.patient) if dose is not None else None
+        if patient_access is None:
+            raise NotFound("No Dose matches the given query.")
+        if not patient_access.allows(Action.CONFIRM_DOSES):
             _refuse("Your link to this patient does not allow confirming doses.")
-        existing = ConfirmationLog.objects.filter(dose=dose, undone_at__isnull=True).exists()
+        # A taken dose has its standing confirmation: confirming it again answers that one.
+        existing = dose.status == Dose.Status.TAKEN
         try:
             log = services.dose_confirm(
                 dose=dose,
@@ -328,7 +361,8 @@ class ConfirmationViewSet(
             )
         except services.DoseError as error:
             raise ValidationError({"dose": [str(error)]}) from None
-        log = self.get_queryset().get(pk=log.pk)
+        if not ConfirmationLog.reminder.is_cached(log):
+            log.reminder = dose.reminder
         return Response(
             api.ConfirmationSerializer(log).data,
             status=status.HTTP_200_OK if existing else status.HTTP_201_CREATED,
@@ -368,7 +402,7 @@ class AlertViewSet(RecordsCaregiverViews, viewsets.ReadOnlyModelViewSet):
     list=extend_schema(description="Your own activity: what you did, and what was done to your data."),
     retrieve=extend_schema(description="One entry of your activity."),
 )
-class AuditViewSet(viewsets.ReadOnlyModelViewSet):
+class AuditViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
     serializer_class = api.AuditSerializer
     lookup_field = "uid"
     lookup_url_kwarg = "objectId"

@@ -261,20 +261,27 @@ def dose_confirm(
         raise DoseError("That time is still to come. Give the time you took it.")
     if taken_at < dose.scheduled_at - EARLIEST_BEFORE_SCHEDULE:
         raise DoseError("That is more than 12 hours before this dose was due. Check the time.")
+    changes = {
+        "status": Dose.Status.TAKEN,
+        "taken_at": taken_at,
+        "resolved_at": now,
+        "skip_reason": "",
+        "skip_note": "",
+        "updated_at": now,
+    }
     with transaction.atomic(), together():
         won = audited_update(
             Dose.objects.filter(pk=dose.pk, status__in=[Dose.Status.PENDING, Dose.Status.MISSED]),
             dose,
             patient_id=dose.patient_id,
-            status=Dose.Status.TAKEN,
-            taken_at=taken_at,
-            resolved_at=now,
-            skip_reason="",
-            skip_note="",
-            updated_at=now,
+            **changes,
         )
         if not won:
-            standing = ConfirmationLog.objects.filter(dose=dose, undone_at__isnull=True).first()
+            standing = (
+                ConfirmationLog.objects.filter(dose=dose, undone_at__isnull=True)
+                .select_related("reminder", "confirmed_by")
+                .first()
+            )
             if standing is not None:
                 return standing
             raise DoseError("This dose was skipped. Undo the skip first.")
@@ -288,7 +295,9 @@ def dose_confirm(
             method=method,
             late=taken_at > dose.window_ends_at,
         )
-    dose.refresh_from_db()
+    # The row now holds exactly these values: no need to read it again.
+    for name, value in changes.items():
+        setattr(dose, name, value)
     return log
 
 

@@ -26,7 +26,7 @@ def rates(monkeypatch):
 
 def test_the_settings_name_a_user_and_an_anonymous_rate(settings):
     assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] == [
-        "rest_framework.throttling.UserRateThrottle",
+        "api.throttling.UserRateThrottle",
         "rest_framework.throttling.AnonRateThrottle",
     ]
     assert set(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]) == {"user", "anon"}
