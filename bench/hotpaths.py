@@ -271,6 +271,92 @@ def _pg_version(psycopg, url: str) -> str:
         return f"unreachable: {error}"
 
 
+# --- CPU ------------------------------------------------------------------------------------
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _process_table() -> dict[int, tuple[int, str]]:
+    """Every process: pid -> (parent pid, command line)."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        table[int(entry.name)] = (int(stat.rsplit(")", 1)[1].split()[1]), command)
+    return table
+
+
+def process_tree(root: int, table: dict[int, tuple[int, str]]) -> set[int]:
+    tree, grown = {root}, True
+    while grown:
+        children = {pid for pid, (parent, _) in table.items() if parent in tree} - tree
+        tree |= children
+        grown = bool(children)
+    return tree
+
+
+def _cpu_ticks(pids: set[int]) -> dict[int, int]:
+    ticks = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
+    return ticks
+
+
+def _machine_ticks() -> tuple[int, int]:
+    """(busy, all) CPU ticks of the whole machine since boot."""
+    values = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
+class CpuMeter:
+    """CPU used by groups of server processes (and the whole machine) during one wrk run."""
+
+    def __init__(self, groups) -> None:
+        self.groups = groups  # callable: process table -> {name: set of pids}
+
+    def __enter__(self) -> CpuMeter:
+        table = _process_table()
+        self.before = {name: _cpu_ticks(pids) for name, pids in self.groups(table).items()}
+        self.machine_before = _machine_ticks()
+        self.started = time.monotonic()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        elapsed = time.monotonic() - self.started
+        table = _process_table()
+        self.seconds = {}
+        for name, pids in self.groups(table).items():
+            after, before = _cpu_ticks(pids), self.before.get(name, {})
+            self.seconds[name] = (
+                sum(max(0, ticks - before.get(pid, 0)) for pid, ticks in after.items()) / TICK
+            )
+        busy_before, _ = self.machine_before
+        busy_after, _ = _machine_ticks()
+        self.seconds["machine"] = (busy_after - busy_before) / TICK
+        self.cores = {name: round(value / elapsed, 2) for name, value in self.seconds.items()}
+
+
+def _settle(groups, *, idle_cores: float = 0.15, limit: float = 60) -> None:
+    """Wait until the servers are idle: requests wrk left in flight are still being answered."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        with CpuMeter(groups) as meter:
+            time.sleep(0.5)
+        if sum(cores for name, cores in meter.cores.items() if name != "machine") < idle_cores:
+            return
+
+
 # --- wrk ------------------------------------------------------------------------------------
 
 
@@ -294,6 +380,7 @@ def wrk(
     headers: dict[str, str] | None = None,
     duration: str | None = None,
     latency: bool = True,
+    cpu=None,
 ) -> dict:
     # A 10 s timeout rather than wrk's 2 s: a slow page is measured, not dropped as an error.
     command = [
@@ -313,8 +400,12 @@ def wrk(
     command.append(url)
     if script_args:
         command += ["--", *script_args]
+    if cpu:
+        _settle(cpu)
     load = _load()
-    output = _run(command)
+    meter = CpuMeter(cpu or (lambda table: {}))
+    with meter:
+        output = _run(command)
     result = {
         "key": key,
         "side": side,
@@ -326,7 +417,12 @@ def wrk(
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),
         "non_2xx_3xx": int((re.search(r"Non-2xx or 3xx responses: (\d+)", output) or [0, 0])[1]),
         "socket_errors": (re.search(r"Socket errors: (.*)", output) or [None, ""])[1],
+        "cpu_cores": meter.cores,
     }
+    if result["requests"]:
+        result["cpu_ms_per_request"] = {
+            name: round(1000 * value / result["requests"], 2) for name, value in meter.seconds.items()
+        }
     if latency:
         for percentile in ("50", "75", "90", "99"):
             result[f"p{percentile}_ms"] = _milliseconds(re.search(rf"\s{percentile}%\s+(\S+)", output)[1])
@@ -340,6 +436,7 @@ def wrk(
             f"  {side:6} {label:34} {result['rps']:8.1f} req/s  p50 {result['p50_ms']:7.1f} ms  "
             f"p99 {result['p99_ms']:7.1f} ms  non-2xx {result['non_2xx_3xx']}  (load before {load})"
         )
+        print("         CPU cores: " + ", ".join(f"{name} {cores}" for name, cores in meter.cores.items()))
     return result
 
 
@@ -700,6 +797,7 @@ class Adhere:
             "label": "POST /api/v1/confirmations/",
             "url": f"{self.base}/api/v1/confirmations/",
             "script": WRK_DIR / "adhere_confirm.lua",
+            "cpu": self.cpu_groups,
         }
         warm = wrk(self.args, duration=self.args.warmup, latency=False, script_args=script_args, **kwargs)
         script_args[1] = str(warm["used"])
@@ -737,6 +835,7 @@ class Adhere:
             label="GET /api/v1/reminders/",
             url=f"{self.base}/api/v1/reminders/",
             script=WRK_DIR / "adhere_reminders.lua",
+            cpu=self.cpu_groups,
             script_args=[str(self.work / "tokens.txt")],
         )
 
@@ -748,12 +847,28 @@ class Adhere:
             label=f"GET {self.dashboard_path} ({self.args.caregiver_patients} patients)",
             url=f"{self.base}{self.dashboard_path}",
             headers={"Cookie": self.cookie},
+            cpu=self.cpu_groups,
         )
 
     def healthz(self) -> dict:
         return warm_then_measure(
-            self.args, key="healthz", side="Adhere", label="GET /healthz", url=f"{self.base}/healthz"
+            self.args,
+            key="healthz",
+            side="Adhere",
+            label="GET /healthz",
+            url=f"{self.base}/healthz",
+            cpu=self.cpu_groups,
         )
+
+    def cpu_groups(self, table: dict[int, tuple[int, str]]) -> dict[str, set[int]]:
+        """The gunicorn master and workers, and the PostgreSQL backends serving the bench database."""
+        database = urllib.parse.urlsplit(self.args.database_url).path.lstrip("/")
+        backends = {
+            pid
+            for pid, (_, command) in table.items()
+            if command.startswith("postgres: ") and f" {database} " in command
+        }
+        return {"gunicorn": process_tree(self.server.pid, table), "postgresql": backends}
 
     def stop(self) -> None:
         _stop(self.server, "gunicorn")
@@ -867,7 +982,8 @@ class Parse:
             ["seed", str(self.args.patients), str(self.users)],
             ["check", str(self.users)],
         ):
-            print("Parse: " + _run(["node", "anchor.js", *step], cwd=PARSE_DIR, env=self.environment).strip())
+            # Its own progress lines go straight to the terminal: signing up 1,000 takes minutes.
+            subprocess.run(["node", "anchor.js", *step], cwd=PARSE_DIR, env=self.environment, check=True)
         _run([*psql, "-d", "parse", "-c", "VACUUM ANALYZE"])
         self.info["patients"] = self.args.patients
         self.info["prepare_seconds"] = round(time.monotonic() - started, 1)
@@ -880,6 +996,7 @@ class Parse:
             label="POST /parse/classes/ConfirmationLog",
             url=self.url,
             script=PARSE_DIR / "post.lua",
+            cpu=self.cpu_groups,
             script_args=[str(self.users), str(self.args.threads)],
         )
 
@@ -891,8 +1008,14 @@ class Parse:
             label="GET /parse/classes/MedicationReminder",
             url=self.url,
             script=PARSE_DIR / "get.lua",
+            cpu=self.cpu_groups,
             script_args=[str(self.users)],
         )
+
+    def cpu_groups(self, table: dict[int, tuple[int, str]]) -> dict[str, set[int]]:
+        """The node process, and Parse's whole PostgreSQL cluster (its own, nothing else uses it)."""
+        postmaster = int((self.work / "pg" / "postmaster.pid").read_text().split()[0])
+        return {"node": process_tree(self.server.pid, table), "postgresql": process_tree(postmaster, table)}
 
     def stop(self) -> None:
         _stop(self.server, "parse-server")
@@ -949,6 +1072,25 @@ def _table(report: dict) -> str:
             label = f"caregiver dashboard, {settings['caregiver_patients']} patients"
         ratio = f"{adhere['rps'] / parse['rps']:.2f}" if parse and adhere else "-"
         lines.append(f"| {label} | {cell(parse)} | {cell(adhere)} | {ratio} |")
+    lines += [
+        "",
+        "CPU while measured (cores busy; ms of CPU per answered request):",
+        "",
+        "| request | side | server | its PostgreSQL | whole machine | load average before |",
+        "|---|---|---|---|---|---|",
+    ]
+    for result in report["results"]:
+        cores, per_request = result.get("cpu_cores", {}), result.get("cpu_ms_per_request", {})
+        server = "gunicorn" if result["side"] == "Adhere" else "node"
+        cells = [
+            f"{cores[name]:.2f} cores, {per_request[name]:.1f} ms"
+            if name in cores and name in per_request
+            else "-"
+            for name in (server, "postgresql", "machine")
+        ]
+        lines.append(
+            f"| {result['label']} | {result['side']} | {' | '.join(cells)} | {result['load_before']} |"
+        )
     return "\n".join(lines)
 
 
