@@ -68,6 +68,8 @@ MEDICATIONS = [
     ("Levothyroxine", "50 mcg", ("07:00",)),
     ("Amlodipine", "5 mg", ("09:00",)),
 ]
+# The caregiver dashboard's URL name, where it is now and where it may move (a `pages` app).
+DASHBOARD_URL_NAMES = ["patients:caring", "pages:caring"]
 PARSE_APP_ID = "adhere-anchor"
 PARSE_MASTER_KEY = "anchor-master-key"
 
@@ -152,6 +154,10 @@ def _arguments() -> argparse.Namespace:
         type=int,
         default=1500,
         help="Confirmations/s to make pending doses for, so no POST repeats one (1500).",
+    )
+    parser.add_argument(
+        "--dashboard-url-name",
+        help=f"The caregiver dashboard's URL name (default: first of {', '.join(DASHBOARD_URL_NAMES)}).",
     )
     parser.add_argument("--no-parse", action="store_true", help="Adhere only.")
     parser.add_argument("--smoke", action="store_true", help="Tiny: N=20, 2 s runs, 1 s warm-ups, no Parse.")
@@ -688,7 +694,7 @@ class Adhere:
             if names != expected:
                 raise SystemExit(f"Patient {index}'s token lists {names}, not {expected}")
 
-        self.dashboard_path = reverse("patients:caring")
+        self.dashboard_path = self._dashboard_path()
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         login_path = reverse("account_login")
@@ -726,6 +732,15 @@ class Adhere:
             f"Adhere: {len(self.tokens)} patient tokens; "
             f"the caregiver's dashboard {self.dashboard_path} shows {shown}"
         )
+
+    def _dashboard_path(self) -> str:
+        from django.urls import NoReverseMatch, reverse
+
+        names = [self.args.dashboard_url_name] if self.args.dashboard_url_name else DASHBOARD_URL_NAMES
+        for name in names:
+            with contextlib.suppress(NoReverseMatch):
+                return reverse(name)
+        raise SystemExit(f"None of the URL names {names} resolves: give --dashboard-url-name.")
 
     def _sessions_like(self, token: str, users) -> dict[int, str]:
         """Sessions for `users` as the headless app sign-in made `token`'s: same data, their own user.
