@@ -47,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -124,7 +125,7 @@ def main() -> None:
             results.append(parse.reminders())
         results.append(adhere.dashboard())
         results.append(adhere.healthz())
-        report["adhere"]["checks"] = adhere.check_confirmations()
+        report["adhere"]["checks"] = {**adhere.check_confirmations(), **adhere.check_still_signed_in()}
     report["finished_at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"hotpaths-{stamp}{'-smoke' if args.smoke else ''}.json"
@@ -829,6 +830,28 @@ class Adhere:
         self.confirm_requests = (warm["requests"] + result["requests"], warm["sent"] + result["sent"])
         return result
 
+    def check_still_signed_in(self) -> dict:
+        """wrk takes a redirect for a success: the credentials must still answer 200, not a sign-in page."""
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        opener = urllib.request.build_opener(NoRedirect)
+        statuses = {}
+        for name, path, headers in (
+            ("reminders_status_after", "/api/v1/reminders/", {"X-Session-Token": self.tokens[0]}),
+            ("dashboard_status_after", self.dashboard_path, {"Cookie": self.cookie}),
+        ):
+            try:
+                with opener.open(
+                    urllib.request.Request(f"{self.base}{path}", headers=headers), timeout=60
+                ) as answer:
+                    statuses[name] = answer.status
+            except urllib.error.HTTPError as error:
+                statuses[name] = error.code
+        return statuses
+
     def check_confirmations(self) -> dict:
         """How many doses the POSTs confirmed: one each, unless the list ran out.
 
@@ -1127,6 +1150,9 @@ def _problems(report: dict) -> list[str]:
         if result["requests"] == 0:
             problems.append(f"{result['side']} {result['label']}: no request completed")
     checks = report.get("adhere", {}).get("checks", {})
+    for name in ("reminders_status_after", "dashboard_status_after"):
+        if name in checks and checks[name] != 200:
+            problems.append(f"Adhere: {name} is {checks[name]}: the session ended during the run")
     made = checks.get("confirmations_made")
     if (
         checks
