@@ -107,6 +107,7 @@ def main() -> None:
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             if not args.no_parse:
                 parse = Parse(args, work / "parse")
+                parse.check_ports()
                 stack.callback(parse.stop)
                 parse_ready = pool.submit(parse.prepare)
             adhere.prepare()
@@ -936,12 +937,14 @@ class Parse:
         # initdb and postgres refuse to run as root: run them as the postgres account.
         return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
-    def prepare(self) -> None:
+    def check_ports(self) -> None:
         for port in (self.args.parse_pg_port, self.args.parse_port):
             if _port_in_use(port):
                 raise SystemExit(
                     f"Port {port} on 127.0.0.1 is taken: is another Parse run going? (see --help)"
                 )
+
+    def prepare(self) -> None:
         started = time.monotonic()
         pg = Path(self.args.pg_bin)
         data = self.work / "pg"
