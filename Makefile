@@ -13,13 +13,14 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 
-.PHONY: help run test lint fmt venv dev-venv migrate check-python clean
+.PHONY: help run test lint fmt venv dev-venv migrate check-python clean bench-hotpaths
 
 help:
 	@echo "make run    start Adhere (web + scheduler) on http://$(HOST):$(PORT)"
 	@echo "make test   run the whole test suite (SQLite, or PostgreSQL with DATABASE_URL)"
 	@echo "make lint   ruff check and format check, then mypy"
 	@echo "make fmt    ruff format and fix"
+	@echo "make bench-hotpaths  Adhere's hot paths against Parse Server (BENCH_ARGS=--smoke: quick)"
 
 check-python:
 	@if [ -z "$(PYTHON)" ] || ! $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
@@ -71,6 +72,10 @@ lint: dev-venv
 fmt: dev-venv
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
+
+# Needs PostgreSQL on 127.0.0.1:5432, the PostgreSQL 15 binaries, wrk, node and npm: see bench/README.md.
+bench-hotpaths: venv
+	$(PY) bench/hotpaths.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV)
