@@ -19,7 +19,7 @@ class ShortListPaginator(Paginator):
         rows = list(self.object_list[: self.per_page + 1])
         if len(rows) <= self.per_page:
             self.count = len(rows)  # the cached_property, known now
-        return self._get_page(rows[: self.per_page], 1, self)
+        return self._get_page(rows[: self.per_page], 1, self)  # type: ignore[attr-defined]  # Django's page factory, absent from the stubs
 
 
 class Pagination(PageNumberPagination):

@@ -25,6 +25,10 @@ from api.models import RateLimit
 class UserRateThrottle(throttling.UserRateThrottle):
     """DRF's per-user rate ("user" in DEFAULT_THROTTLE_RATES), counted in api.models.RateLimit."""
 
+    # Set by SimpleRateThrottle.__init__ from the rate; declared for the type checker.
+    num_requests: int
+    duration: int
+
     def allow_request(self, request, view) -> bool:
         if self.rate is None:
             return True

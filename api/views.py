@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status, views, viewsets
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
@@ -31,8 +31,11 @@ UUID = r"[^/]+"
 if TYPE_CHECKING:
     # What RecordsCaregiverViews is mixed into, for the type checker.
     class _ListRetrieveViewSet(mixins.ListModelMixin, viewsets.GenericViewSet): ...
+
+    _APIView = views.APIView
 else:
     _ListRetrieveViewSet = object
+    _APIView = object
 
 
 class Conflict(APIException):
@@ -44,7 +47,7 @@ def _refuse(message: str):
     raise PermissionDenied(message)
 
 
-class ApiView:
+class ApiView(_APIView):
     """Who is asking, whether they may, and whether they are within their rate: before the transaction.
 
     Every request is one transaction (ATOMIC_REQUESTS), and so is every API action here; but
@@ -345,7 +348,9 @@ class ConfirmationViewSet(
         )
         # The dose is read with its patient, then the policy is asked about that patient:
         # one query for a patient's own dose, one more for a caregiver's link.
-        patient_access = access.access_for(request.user, dose.patient) if dose is not None else None
+        if dose is None:
+            raise NotFound("No Dose matches the given query.")
+        patient_access = access.access_for(request.user, dose.patient)
         if patient_access is None:
             raise NotFound("No Dose matches the given query.")
         if not patient_access.allows(Action.CONFIRM_DOSES):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.contrib import admin
-from django.db import models, transaction
+from django.db import transaction
 
 from adherence.admin import ReadOnlyAdmin
 from audit.models import STAFF_READ, Action, AuditEntry
@@ -37,10 +40,10 @@ class StaffReadsAudited(admin.ModelAdmin):
     belongs to; for a list page, every patient with a row on it.
     """
 
-    def patient_id_of(self, record_shown: models.Model) -> int:
+    def patient_id_of(self, record_shown: Any) -> int:
         return record_shown.patient_id
 
-    def medication_of(self, record_shown: models.Model) -> str:
+    def medication_of(self, record_shown: Any) -> str:
         """The medication the record is about, named in the patient's activity; "" for none."""
         return ""
 
@@ -64,7 +67,7 @@ class StaffReadsAudited(admin.ModelAdmin):
             )
         return response
 
-    def _record_views(self, request, patients: dict[int, object], payload: dict) -> None:
+    def _record_views(self, request, patients: Mapping[int, object], payload: dict) -> None:
         actor = actor_for(request.user)
         with transaction.atomic(), together():
             for patient_id, entity_id in patients.items():

@@ -69,7 +69,7 @@ def _no_longer_needed(notification: Notification, now: datetime.datetime) -> str
     """Why the message should not go out after all, or ''."""
     if notification.kind == Kind.INVITATION:
         return invitations.withdrawn_reason(notification, now)
-    if not notification.recipient.is_active:
+    if notification.recipient is not None and not notification.recipient.is_active:
         return "the recipient's account is closed"
     # A patient_id means the patient is there.
     if notification.patient_id and not notification.patient.is_active:  # type: ignore[union-attr]

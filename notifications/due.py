@@ -87,7 +87,7 @@ def _remind(patient_id: int, dose_ids: list[int], *, now: datetime.datetime) -> 
                 reminders_sent=sent,
                 remind_again_at=next_at,
                 updated_at=now,
-                **changes,
+                **changes,  # type: ignore[arg-type]  # only field values, never audit_note
             )
             if won and told:
                 dose.reminders_sent = sent

@@ -59,7 +59,7 @@ class NotificationSettingsForm(forms.ModelForm):
         profile = self.instance.profile
         if profile is not None:
             self.fields["time_zone"].required = False
-            self.fields["time_zone"].choices = [
+            self.fields["time_zone"].choices = [  # type: ignore[attr-defined]  # a ChoiceField
                 ("", f"The one on my profile, now {profile.time_zone}"),
                 *time_zone_choices()[1:],
             ]

@@ -66,7 +66,9 @@ def read_token(token: str) -> DoseLink:
     )
     # The link stands only while the access policy still lets its person confirm the dose
     # (the patient; a caregiver only while their link is active and allows confirming).
-    access_now = access.access_to(user, dose.patient_id) if user is not None and dose is not None else None
+    if user is None or dose is None:
+        raise BadLink("This link no longer works. Open Adhere to see your doses.")
+    access_now = access.access_to(user, dose.patient_id)
     if access_now is None or not access_now.allows(access.Action.CONFIRM_DOSES):
         raise BadLink("This link no longer works. Open Adhere to see your doses.")
     return DoseLink(dose=dose, user=user, action=data["a"])

@@ -23,7 +23,7 @@ from patients.access import Action
 
 # What a message's recipient must still be allowed, for each kind about a patient, to have it sent.
 # Reminders and the patient's own missed-dose messages go to the patient (who may do everything).
-SENDING_NEEDS = {
+SENDING_NEEDS: dict[str, Action] = {
     Kind.REMINDER: Action.VIEW,
     Kind.MISSED: Action.VIEW,
     Kind.CAREGIVER_ALERT: Action.RECEIVE_ALERTS,
@@ -54,15 +54,19 @@ def withdrawn(rows: Iterable[tuple[int, int | None, int | None, str]]) -> set[in
     For the delivery worker's batch: a query for the summaries' patients, and one per kind of
     permission, however many messages.
     """
-    rows = [row for row in rows if row[3] in SENDING_NEEDS and row[1] is not None]
-    named = patients_named((pk, patient_id) for pk, _, patient_id, _ in rows)
+    sendable = [
+        (pk, recipient_id, patient_id, kind)
+        for pk, recipient_id, patient_id, kind in rows
+        if kind in SENDING_NEEDS and recipient_id is not None
+    ]
+    named = patients_named((pk, patient_id) for pk, _, patient_id, _ in sendable)
     wanted: dict[Action, set[tuple[int, int]]] = defaultdict(set)
-    for pk, recipient_id, _, kind in rows:
+    for pk, recipient_id, _, kind in sendable:
         wanted[SENDING_NEEDS[kind]] |= {(patient_id, recipient_id) for patient_id in named[pk]}
     allowed = {action: access.allowed_pairs(action, pairs) for action, pairs in wanted.items()}
     return {
         pk
-        for pk, recipient_id, _, kind in rows
+        for pk, recipient_id, _, kind in sendable
         if any((patient_id, recipient_id) not in allowed[SENDING_NEEDS[kind]] for patient_id in named[pk])
     }
 
@@ -73,4 +77,4 @@ def readable_by(user) -> Q:
     about_someone_else = Notification.alerts.through.objects.filter(notification_id=OuterRef("pk")).exclude(
         misseddosealert__patient__in=visible
     )
-    return (Q(patient__isnull=True) | Q(patient__in=visible)) & ~Exists(about_someone_else)
+    return (Q(patient__isnull=True) | Q(patient__in=visible)) & Q(~Exists(about_someone_else))

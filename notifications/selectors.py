@@ -23,10 +23,11 @@ from reminders.models import MissedDoseAlert
 OPEN_ALERTS_WINDOW = datetime.timedelta(days=2)
 
 
-def inbox(user: User) -> QuerySet[Notification]:
+def inbox(user: User) -> QuerySet[Notification, Any]:
     """The person's in-app messages, each with `readable`: whether the policy still lets them read it."""
+    # The stubs lose the model through annotate().
     return (
-        Notification.objects.in_app_for(user)
+        Notification.objects.in_app_for(user)  # type: ignore[return-value]
         .annotate(readable=ExpressionWrapper(policy.readable_by(user), output_field=BooleanField()))
         .select_related("patient")
         .order_by("-created_at", "-pk")

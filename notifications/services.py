@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -65,7 +65,7 @@ def notification_retry(*, notification: Notification, now: datetime.datetime | N
 
 
 @transaction.atomic
-def notification_settings_update(*, user: User, **values) -> NotificationSettings:
+def notification_settings_update(*, user: User, **values: Any) -> NotificationSettings:
     """Save the person's choices (channels, quiet hours, repeats), creating their settings the first time.
 
     A number or zone equal to the patient profile's is stored empty: it then follows the profile

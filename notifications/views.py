@@ -35,6 +35,8 @@ def inbox(request: SignedInRequest) -> HttpResponse:
     page = Paginator(selectors.inbox(request.user), 30).get_page(request.GET.get("page"))
     items = list(page.object_list)
     unread_ids = [item.pk for item in items if item.read_at is None]
+    # `readable` is annotated by selectors.inbox: whether the policy still lets them read it.
+    readable = [item for item in items if item.readable]
     return render(
         request,
         "notifications/inbox.html",
@@ -42,10 +44,9 @@ def inbox(request: SignedInRequest) -> HttpResponse:
             "page": page,
             "items": items,
             "unread_ids": set(unread_ids),
-            "alert_states": selectors.alert_states(request.user, [item for item in items if item.readable]),
+            "alert_states": selectors.alert_states(request.user, readable),
             "unread_elsewhere": (
-                selectors.unread_count(request.user)
-                - len([i for i in items if i.pk in unread_ids and i.readable])
+                selectors.unread_count(request.user) - len([i for i in readable if i.pk in unread_ids])
                 if page.has_other_pages()
                 else 0
             ),
@@ -65,7 +66,7 @@ def badge(request: SignedInRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def read(request: HttpRequest) -> HttpResponse:
+def read(request: SignedInRequest) -> HttpResponse:
     """The inbox's "Mark as read": the messages of the page the person was looking at."""
     ids = [int(value) for value in request.POST.getlist("id") if value.isdigit()]
     services.notification_mark_read(user=request.user, ids=ids)
@@ -75,7 +76,7 @@ def read(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def read_all(request: HttpRequest) -> HttpResponse:
+def read_all(request: SignedInRequest) -> HttpResponse:
     services.notification_mark_all_read(user=request.user)
     messages.success(request, "All notifications are marked as read.")
     return redirect("notifications:inbox")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -166,7 +166,7 @@ def caregivers_for(patient: PatientProfile, action: Action) -> QuerySet[User]:
     return User.objects.filter(pk__in=links, is_active=True)
 
 
-def care_links_granting(action: Action, *, patients) -> QuerySet[CareLink]:
+def care_links_granting(action: Action, *, patients: Any) -> QuerySet[CareLink]:
     """The links through which a caregiver with an open account may do `action` for these patients.
 
     `patients`: patient profiles, their ids, or a queryset of either. Who gets missed-dose alerts

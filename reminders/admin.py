@@ -85,7 +85,7 @@ class MedicationReminderAdmin(StaffReadsAudited):
     def medication_of(self, record_shown: MedicationReminder) -> str:
         return record_shown.medication_name
 
-    def get_fields(self, request, obj=None) -> list[str]:
+    def get_fields(self, request, obj=None):
         fields = list(MedicationAdminForm.Meta.fields) + self.readonly_fields
         if obj is None:
             # medication_create sets it from the patient's zone.

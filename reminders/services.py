@@ -261,7 +261,7 @@ def dose_confirm(
         raise DoseError("That time is still to come. Give the time you took it.")
     if taken_at < dose.scheduled_at - EARLIEST_BEFORE_SCHEDULE:
         raise DoseError("That is more than 12 hours before this dose was due. Check the time.")
-    changes = {
+    changes: dict[str, Any] = {
         "status": Dose.Status.TAKEN,
         "taken_at": taken_at,
         "resolved_at": now,
