@@ -3,34 +3,6 @@
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
-from django.utils import timezone
-
-
-def invitations_already_mailed(apps, schema_editor):
-    """Invitations waiting for an answer were mailed before the outbox carried them: record them as
-    sent, so the worker does not mail them a second time."""
-    CareLink = apps.get_model("patients", "CareLink")
-    Notification = apps.get_model("notifications", "Notification")
-    now = timezone.now()
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                to_address=link.invited_email,
-                care_link=link,
-                patient_id=link.patient_id,
-                channel="email",
-                kind="invitation",
-                title="Invitation to a care team",
-                body="Mailed before invitations went through the outbox.",
-                dedup_key=f"invitation:{link.pk}:{link.invite_nonce}:email",
-                status="sent",
-                sent_at=link.invited_at,
-                created_at=link.invited_at,
-            )
-            for link in CareLink.objects.filter(status="pending", invite_expires_at__gt=now)
-        ],
-        ignore_conflicts=True,
-    )
 
 
 class Migration(migrations.Migration):
@@ -67,5 +39,4 @@ class Migration(migrations.Migration):
             model_name='notification',
             constraint=models.CheckConstraint(condition=models.Q(('recipient__isnull', False), models.Q(models.Q(('to_address', ''), _negated=True), ('channel', 'email')), _connector='OR'), name='notification_has_someone_to_tell'),
         ),
-        migrations.RunPython(invitations_already_mailed, migrations.RunPython.noop),
 ]
