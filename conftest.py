@@ -16,7 +16,10 @@ import pytest
 import time_machine
 from django.conf import settings
 
+from accounts.models import User
 from adherence.tests import world as people
+from patients.models import PatientProfile
+from patients.tests.factories import PatientFactory
 
 # Playwright's sync API keeps an event loop running in the test's thread;
 # Django would take that for async code and refuse ORM calls from the test.
@@ -109,33 +112,39 @@ def clock(request: pytest.FixtureRequest) -> Iterator[time_machine.Traveller]:
 
 
 @pytest.fixture
-def ann(db) -> people.PatientProfile:
+def ann(db) -> PatientProfile:
     """Ann Example, a patient in London."""
     return people.make_ann()
 
 
 @pytest.fixture
-def carl(ann) -> people.User:
-    """Carl cares for Ann and may confirm her doses."""
+def carl(ann) -> User:
+    """Carl cares for Ann, may confirm her doses and gets her missed-dose alerts."""
     return people.make_carl(ann)
 
 
 @pytest.fixture
-def vera(ann) -> people.User:
-    """Vera cares for Ann and may only look."""
+def vera(ann) -> User:
+    """Vera cares for Ann and may only look: she neither confirms doses nor gets alerts."""
     return people.make_vera(ann)
 
 
 @pytest.fixture
-def bob(db) -> people.PatientProfile:
+def bob(db) -> PatientProfile:
     """Bob Other, another patient, whom nobody here cares for."""
     return people.make_bob()
 
 
 @pytest.fixture
-def nina(db) -> people.PatientProfile:
+def nina(db) -> PatientProfile:
     """Nina, a patient in New York with a US phone number."""
     return people.make_nina()
+
+
+@pytest.fixture
+def patient(db) -> PatientProfile:
+    """A patient, nobody in particular (in London, like every factory-made patient)."""
+    return PatientFactory()
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """The people every app's tests share, built in one place.
 
-Ann Example is a patient in London (ann@example.org). Carl cares for her and may confirm her
-doses; Vera cares for her and may only look (both get missed-dose alerts, the care link's
-default). Bob Other is another patient nobody here cares for. Nina is a patient in New York
+Ann Example is a patient in London (ann@example.org). Carl cares for her, may confirm her
+doses and gets her missed-dose alerts; Vera cares for her and may only look (no confirming,
+no alerts). Bob Other is another patient nobody here cares for. Nina is a patient in New York
 with a US phone number.
 
 The root conftest.py exposes each of them as a fixture of the same name (`ann`, `carl`, `vera`,
@@ -41,7 +41,9 @@ class World:
 
 
 def make_ann() -> PatientProfile:
-    return PatientFactory(display_name="Ann Example", user__email="ann@example.org", time_zone="Europe/London")
+    return PatientFactory(
+        display_name="Ann Example", user__email="ann@example.org", time_zone="Europe/London"
+    )
 
 
 def make_caregiver(patient: PatientProfile, email: str, **link: object) -> User:
@@ -55,7 +57,7 @@ def make_carl(ann: PatientProfile) -> User:
 
 
 def make_vera(ann: PatientProfile) -> User:
-    return make_caregiver(ann, "vera@example.org")
+    return make_caregiver(ann, "vera@example.org", caregiver_name="Vera", receives_missed_dose_alerts=False)
 
 
 def make_bob() -> PatientProfile:
