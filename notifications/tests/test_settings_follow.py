@@ -26,7 +26,7 @@ LONDON_NUMBER = "+447400123456"
 
 
 @pytest.fixture(autouse=True)
-def nina_signed_in(settings, clock, client: Client, nina) -> None:
+def nina_signed_in_texts_printed(settings, clock, client: Client, nina) -> None:
     """Every test here is Nina, signed in, with texts printed by the console backend."""
     settings.SMS_BACKEND = "console"
     client.force_login(nina.user)
