@@ -1,14 +1,25 @@
-"""Project-wide pytest setup: test-only settings, factories' users, the browser."""
+"""Project-wide pytest setup: test-only settings, the clock, the people the tests share, the browser.
+
+Every fixture is defined once, here or in one app's conftest.py or test module
+(adherence/tests/test_fixtures.py checks it), so a fixture's name means the same thing everywhere.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
+
+from accounts.models import User
+from adherence.tests import world as people
+from patients.models import PatientProfile
+from patients.tests.factories import PatientFactory
 
 # Playwright's sync API keeps an event loop running in the test's thread;
 # Django would take that for async code and refuse ORM calls from the test.
@@ -76,6 +87,70 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"FAIL_ON_SKIP=1 and {len(skipped)} test(s) were skipped: failing the run.", red=True
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# --- The clock ------------------------------------------------------------
+
+# Wednesday 4 March 2026, 06:00 UTC: 06:00 in London too (GMT), so a London patient's local
+# times read as UTC. A test or module that needs another moment says so with
+# `@pytest.mark.clock(moment)` (or `pytestmark = pytest.mark.clock(moment)`);
+# `pytest.mark.clock(moment, tick=True)` lets time run on from there.
+CLOCK_DEFAULT = datetime.datetime(2026, 3, 4, 6, 0, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def clock(request: pytest.FixtureRequest) -> Iterator[time_machine.Traveller]:
+    """Time stopped at CLOCK_DEFAULT or at the test's `clock` mark; move it with clock.move_to / shift."""
+    mark = request.node.get_closest_marker("clock")
+    moment = mark.args[0] if mark is not None and mark.args else CLOCK_DEFAULT
+    tick = bool(mark.kwargs.get("tick", False)) if mark is not None else False
+    with time_machine.travel(moment, tick=tick) as traveller:
+        yield traveller
+
+
+# --- The people (adherence/tests/world.py) ------------------------------------
+
+
+@pytest.fixture
+def ann(db) -> PatientProfile:
+    """Ann Example, a patient in London."""
+    return people.make_ann()
+
+
+@pytest.fixture
+def carl(ann) -> User:
+    """Carl cares for Ann, may confirm her doses and gets her missed-dose alerts."""
+    return people.make_carl(ann)
+
+
+@pytest.fixture
+def vera(ann) -> User:
+    """Vera cares for Ann and may only look: she neither confirms doses nor gets alerts."""
+    return people.make_vera(ann)
+
+
+@pytest.fixture
+def bob(db) -> PatientProfile:
+    """Bob Other, another patient, whom nobody here cares for."""
+    return people.make_bob()
+
+
+@pytest.fixture
+def nina(db) -> PatientProfile:
+    """Nina, a patient in New York with a US phone number."""
+    return people.make_nina()
+
+
+@pytest.fixture
+def patient(db) -> PatientProfile:
+    """A patient, nobody in particular (in London, like every factory-made patient)."""
+    return PatientFactory()
+
+
+@pytest.fixture
+def world(ann, carl, vera) -> people.World:
+    """Ann with Carl (may confirm) and Vera (may only look)."""
+    return people.World(ann=ann, carl=carl, vera=vera)
 
 
 # --- Browser ----------------------------------------------------------------

@@ -3,24 +3,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import sign_in, signed_in_email
 
-pytestmark = pytest.mark.django_db
-
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(T0)]
 
 
 def is_signed_in(client, email: str) -> bool:
     return signed_in_email(client) == email
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(T0, tick=False) as traveller:
-        yield traveller
 
 
 def test_a_session_left_idle_for_30_minutes_is_signed_out_with_a_reason(client, clock):

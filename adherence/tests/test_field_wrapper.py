@@ -7,7 +7,6 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from adherence.tests.html import parse
-from patients.tests.factories import PatientFactory
 from reminders.tests.factories import DoseFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,13 +32,6 @@ def wrappers_of_each_control(content: str) -> dict[str, int]:
     return counts
 
 
-@pytest.fixture
-def patient(client):
-    patient = PatientFactory()
-    client.force_login(patient.user)
-    return patient
-
-
 @pytest.mark.parametrize(
     "url",
     [
@@ -56,6 +48,7 @@ def patient(client):
     ids=["profile", "care-team", "medication", "skip", "notification-settings", "allauth-password"],
 )
 def test_every_field_of_a_form_is_wrapped_once(client, patient, url):
+    client.force_login(patient.user)
     counts = wrappers_of_each_control(client.get(url(patient)).content.decode())
 
     assert counts

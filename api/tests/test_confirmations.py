@@ -14,19 +14,13 @@ from reminders import services
 from reminders.models import ConfirmationLog, Dose
 from reminders.tests.factories import AsNeededFactory, DoseFactory, MedicationFactory
 
-pytestmark = pytest.mark.django_db
-
 # Monday 2 March 2026, 08:20 UTC (London is on GMT): the 08:00 dose is due.
 T0 = datetime.datetime(2026, 3, 2, 8, 20, tzinfo=datetime.UTC)
 T0_JSON = "2026-03-02T08:20:00Z"
 MINUTE = datetime.timedelta(minutes=1)
 HOUR = datetime.timedelta(hours=1)
 
-
-@pytest.fixture(autouse=True)
-def now():
-    with time_machine.travel(T0, tick=False):
-        yield T0
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(T0), pytest.mark.usefixtures("clock")]
 
 
 @pytest.fixture
@@ -153,8 +147,8 @@ def test_an_unknown_dose_answers_404(ann_api):
     assert response.status_code == 404
 
 
-def test_a_caregiver_who_may_only_view_is_refused_with_403(carl, api_for, dose):
-    response = api_for(carl).post(CONFIRMATIONS, {"dose": str(dose.object_id)})
+def test_a_caregiver_who_may_only_view_is_refused_with_403(vera, api_for, dose):
+    response = api_for(vera).post(CONFIRMATIONS, {"dose": str(dose.object_id)})
 
     assert response.status_code == 403
     assert response.json() == {"detail": "Your link to this patient does not allow confirming doses."}
@@ -162,12 +156,12 @@ def test_a_caregiver_who_may_only_view_is_refused_with_403(carl, api_for, dose):
     assert not ConfirmationLog.objects.exists()
 
 
-def test_a_caregiver_whose_link_allows_confirms_as_caregiver(cara, api_for, ann_api, dose):
-    response = api_for(cara).post(CONFIRMATIONS, {"dose": str(dose.object_id)})
+def test_a_caregiver_whose_link_allows_confirms_as_caregiver(carl, api_for, ann_api, dose):
+    response = api_for(carl).post(CONFIRMATIONS, {"dose": str(dose.object_id)})
 
     assert response.status_code == 201, response.content.decode()
     body = response.json()
-    assert (body["role"], body["confirmedBy"], body["method"]) == ("caregiver", str(cara.object_id), "api")
+    assert (body["role"], body["confirmedBy"], body["method"]) == ("caregiver", str(carl.object_id), "api")
     assert Dose.objects.get(pk=dose.pk).status == "taken"
     # The patient sees the same confirmation, and confirming again changes nothing.
     again = ann_api.post(CONFIRMATIONS, {"dose": str(dose.object_id)})
@@ -175,9 +169,9 @@ def test_a_caregiver_whose_link_allows_confirms_as_caregiver(cara, api_for, ann_
     assert again.json() == body
 
 
-def test_a_caregiver_whose_link_ended_sees_no_dose(cara, api_for, dose):
-    link = CareLink.objects.get(caregiver=cara)
-    api = api_for(cara)
+def test_a_caregiver_whose_link_ended_sees_no_dose(carl, api_for, dose):
+    link = CareLink.objects.get(caregiver=carl)
+    api = api_for(carl)
     link.status = CareLink.Status.REVOKED
     link.save()
 
@@ -258,9 +252,9 @@ def test_an_undone_as_needed_confirmation_stays_listed_without_its_dose(ann, ann
     assert ann_api.get(CONFIRMATIONS).json()["count"] == 1
 
 
-def test_a_confirmation_by_a_deleted_account_has_no_confirmed_by(ann, cara, api_for, dose):
-    made = api_for(cara).post(CONFIRMATIONS, {"dose": str(dose.object_id)}).json()
-    cara.delete()
+def test_a_confirmation_by_a_deleted_account_has_no_confirmed_by(ann, carl, api_for, dose):
+    made = api_for(carl).post(CONFIRMATIONS, {"dose": str(dose.object_id)}).json()
+    carl.delete()
 
     response = api_for(ann.user).get(detail(CONFIRMATIONS, made["objectId"]))
 
@@ -268,10 +262,10 @@ def test_a_confirmation_by_a_deleted_account_has_no_confirmed_by(ann, cara, api_
     assert (response.json()["confirmedBy"], response.json()["role"]) == (None, "caregiver")
 
 
-def test_who_what_and_when_recorded_cannot_be_sent(ann, bob, cara, api_for, medication, dose):
+def test_who_what_and_when_recorded_cannot_be_sent(ann, bob, carl, api_for, medication, dose):
     bobs_reminder = MedicationFactory(patient=bob)
 
-    response = api_for(cara).post(
+    response = api_for(carl).post(
         CONFIRMATIONS,
         {
             "dose": str(dose.object_id),
@@ -290,6 +284,6 @@ def test_who_what_and_when_recorded_cannot_be_sent(ann, bob, cara, api_for, medi
     body = response.json()
     assert body["objectId"] != "7d0b6c4e-2f1a-4f55-9a58-0e6a4a3d9b11"
     assert body["reminder"] == str(medication.object_id)
-    assert (body["confirmedBy"], body["role"], body["method"]) == (str(cara.object_id), "caregiver", "api")
+    assert (body["confirmedBy"], body["role"], body["method"]) == (str(carl.object_id), "caregiver", "api")
     assert (body["late"], body["undoneAt"], body["createdAt"]) == (False, None, T0_JSON)
     assert not bobs_reminder.confirmations.exists()

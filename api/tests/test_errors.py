@@ -29,7 +29,7 @@ def api(ann) -> Api:
 
 
 @pytest.fixture
-def dose(ann):
+def anns_dose(ann):
     return DoseFactory(reminder=MedicationFactory(patient=ann))
 
 
@@ -113,7 +113,7 @@ def test_an_object_id_that_only_looks_like_one_answers_404(api, ann, url):
 
 
 @pytest.mark.parametrize("url", [f"{DOSES}", f"{AUDIT}", f"{CONFIRMATIONS}"])
-def test_read_only_collections_refuse_writes_with_405(api, ann, dose, url):
+def test_read_only_collections_refuse_writes_with_405(api, ann, anns_dose, url):
     method = "POST" if url != CONFIRMATIONS else "PUT"
     response = api.request(method, url, {})
 
@@ -121,11 +121,11 @@ def test_read_only_collections_refuse_writes_with_405(api, ann, dose, url):
     assert list(response.json()) == ["detail"]
 
 
-def test_a_forbidden_action_answers_403_with_detail_only(ann, carl):
+def test_a_forbidden_action_answers_403_with_detail_only(ann, vera):
     client = Client()
-    api = Api(client, log_in(client, carl.email))
+    api = Api(client, log_in(client, vera.email))
 
-    response = api.patch(f"{PATIENTS}{ann.object_id}/", {"displayName": "Changed by Carl"})
+    response = api.patch(f"{PATIENTS}{ann.object_id}/", {"displayName": "Changed by Vera"})
 
     assert response.status_code == 403
     assert response.json() == {"detail": "Only the patient can change their profile."}
@@ -147,7 +147,7 @@ def test_a_forbidden_action_answers_403_with_detail_only(ann, carl):
         "page=99999999999999999999999",
     ],
 )
-def test_odd_query_strings_never_cause_a_500(api, ann, dose, query):
+def test_odd_query_strings_never_cause_a_500(api, ann, anns_dose, query):
     response = api.get(f"{DOSES}?{query}")
 
     assert response.status_code in (200, 400, 404), response.status_code
@@ -170,7 +170,7 @@ OUT_OF_RANGE = (
         pytest.param("to=2026-03-02T08:00:00-16:00"),
     ],
 )
-def test_filter_moments_at_the_edge_of_the_calendar_answer_200_or_400_not_500(api, ann, dose, query):
+def test_filter_moments_at_the_edge_of_the_calendar_answer_200_or_400_not_500(api, ann, anns_dose, query):
     response = api.get(f"{DOSES}?{query}")
 
     assert response.status_code in (200, 400), response.status_code
@@ -190,12 +190,12 @@ def test_filter_moments_at_the_edge_of_the_calendar_answer_200_or_400_not_500(ap
         12,
     ],
 )
-def test_odd_confirmation_times_answer_400_not_500(api, ann, dose, moment):
-    response = api.post(CONFIRMATIONS, {"dose": str(dose.object_id), "confirmedAt": moment})
+def test_odd_confirmation_times_answer_400_not_500(api, ann, anns_dose, moment):
+    response = api.post(CONFIRMATIONS, {"dose": str(anns_dose.object_id), "confirmedAt": moment})
 
     assert response.status_code == 400, response.status_code
     assert set(response.json()["errors"]) <= {"confirmedAt", "dose"}
-    assert Dose.objects.get(pk=dose.pk).status == "pending"
+    assert Dose.objects.get(pk=anns_dose.pk).status == "pending"
 
 
 @pytest.mark.parametrize(

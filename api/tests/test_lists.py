@@ -5,9 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-import time_machine
 
-from accounts.tests.factories import UserFactory
 from api.tests.helpers import CONFIRMATIONS, DOSES, PATIENTS, REMINDERS
 from patients.models import CareLink
 from patients.tests.factories import CareLinkFactory, PatientFactory
@@ -15,16 +13,10 @@ from reminders import services
 from reminders.models import Dose
 from reminders.tests.factories import DoseFactory, MedicationFactory
 
-pytestmark = pytest.mark.django_db
-
 T0 = datetime.datetime(2026, 3, 2, 12, 0, tzinfo=datetime.UTC)
 HOUR = datetime.timedelta(hours=1)
 
-
-@pytest.fixture(autouse=True)
-def now():
-    with time_machine.travel(T0, tick=False):
-        yield T0
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(T0), pytest.mark.usefixtures("clock")]
 
 
 def at(day: int, hour: int) -> datetime.datetime:
@@ -259,12 +251,10 @@ def test_reminders_of_one_patient(ann, ann_api, timeline):
 
 
 @pytest.fixture
-def world(ann, bob):
+def carls_patients(ann, bob, carl):
     """Carl cares for Ann and for Eve (view only); Bob and Fay are patients he has nothing to do with."""
-    carl = UserFactory(email="carl@example.org")
     eve = PatientFactory(display_name="Eve Linked")
     fay = PatientFactory(display_name="Fay Invited")
-    CareLinkFactory(patient=ann, caregiver=carl)
     CareLinkFactory(patient=eve, caregiver=carl)
     CareLinkFactory(patient=fay, caregiver=carl, status=CareLink.Status.PENDING)
     CareLinkFactory(patient=bob, caregiver=carl, status=CareLink.Status.REVOKED)
@@ -275,9 +265,9 @@ def world(ann, bob):
     return {"carl": carl, "ann": ann, "bob": bob, "eve": eve, "fay": fay}
 
 
-def test_a_caregiver_lists_exactly_the_patients_linked_to_them(world, api_for):
-    api = api_for(world["carl"])
-    linked = {str(world["ann"].object_id), str(world["eve"].object_id)}
+def test_a_caregiver_lists_exactly_the_patients_linked_to_them(carls_patients, api_for):
+    api = api_for(carls_patients["carl"])
+    linked = {str(carls_patients["ann"].object_id), str(carls_patients["eve"].object_id)}
 
     assert {item["displayName"] for item in api.results(PATIENTS)} == {"Ann Example", "Eve Linked"}
     assert {item["patient"] for item in api.results(REMINDERS)} == linked
@@ -286,34 +276,34 @@ def test_a_caregiver_lists_exactly_the_patients_linked_to_them(world, api_for):
         "Pills of Eve Linked",
     }
     assert {item["patient"] for item in api.results(DOSES)} == linked
-    reminders = {str(world[name].medications.get().object_id) for name in ("ann", "eve")}
+    reminders = {str(carls_patients[name].medications.get().object_id) for name in ("ann", "eve")}
     assert {item["reminder"] for item in api.results(CONFIRMATIONS)} == reminders
 
 
-def test_a_patient_lists_only_themself(world, api_for):
-    api = api_for(world["bob"].user)
+def test_a_patient_lists_only_themself(carls_patients, api_for):
+    api = api_for(carls_patients["bob"].user)
 
     assert [item["displayName"] for item in api.results(PATIENTS)] == ["Bob Other"]
     assert [item["medicationName"] for item in api.results(REMINDERS)] == ["Pills of Bob Other"]
-    assert {item["patient"] for item in api.results(DOSES)} == {str(world["bob"].object_id)}
+    assert {item["patient"] for item in api.results(DOSES)} == {str(carls_patients["bob"].object_id)}
     assert len(api.results(CONFIRMATIONS)) == 1
 
 
-def test_a_caregiver_filtering_by_an_unlinked_patient_gets_nothing(world, api_for):
-    api = api_for(world["carl"])
+def test_a_caregiver_filtering_by_an_unlinked_patient_gets_nothing(carls_patients, api_for):
+    api = api_for(carls_patients["carl"])
 
-    response = api.get(f"{REMINDERS}?patient={world['bob'].object_id}")
+    response = api.get(f"{REMINDERS}?patient={carls_patients['bob'].object_id}")
 
     assert response.status_code == 200
     assert response.json()["count"] == 0
 
 
-def test_a_link_that_ends_empties_the_caregivers_lists_at_once(world, api_for):
-    api = api_for(world["carl"])
-    CareLink.objects.filter(patient=world["ann"]).update(status=CareLink.Status.LEFT)
+def test_a_link_that_ends_empties_the_caregivers_lists_at_once(carls_patients, api_for):
+    api = api_for(carls_patients["carl"])
+    CareLink.objects.filter(patient=carls_patients["ann"]).update(status=CareLink.Status.LEFT)
 
     assert [item["displayName"] for item in api.results(PATIENTS)] == ["Eve Linked"]
-    assert {item["patient"] for item in api.results(DOSES)} == {str(world["eve"].object_id)}
+    assert {item["patient"] for item in api.results(DOSES)} == {str(carls_patients["eve"].object_id)}
 
 
 def test_a_caregiver_who_is_also_a_patient_sees_themself_and_those_they_care_for(ann, api_for):

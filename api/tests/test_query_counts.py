@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -14,15 +13,9 @@ from api.tests.helpers import CONFIRMATIONS, REMINDERS
 from reminders.models import ConfirmationLog, Dose
 from reminders.tests.factories import DoseFactory, MedicationFactory
 
-pytestmark = pytest.mark.django_db
-
 T0 = datetime.datetime(2026, 3, 2, 8, 20, tzinfo=datetime.UTC)
 
-
-@pytest.fixture(autouse=True)
-def now():
-    with time_machine.travel(T0, tick=False):
-        yield T0
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(T0), pytest.mark.usefixtures("clock")]
 
 
 def _due_doses(patient, count: int) -> list[Dose]:

@@ -14,8 +14,6 @@ from patients.models import PatientProfile
 from reminders.models import Dose, MedicationReminder
 from reminders.tests.factories import DoseFactory, MedicationFactory, daily
 
-pytestmark = pytest.mark.django_db
-
 # Monday 2 March 2026, 07:00 UTC: 07:00 in London (GMT until the 29th).
 T0 = datetime.datetime(2026, 3, 2, 7, 0, tzinfo=datetime.UTC)
 T0_JSON = "2026-03-02T07:00:00Z"
@@ -24,11 +22,7 @@ TWICE_A_DAY = {
     "steps": [{"times": ["08:00", "20:00"], "repeat": {"kind": "daily"}}],
 }
 
-
-@pytest.fixture
-def now():
-    with time_machine.travel(T0, tick=False):
-        yield T0
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(T0)]
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +40,7 @@ def assert_object_id(body: dict, obj) -> None:
 # --- Field names ---------------------------------------------------------------------------------
 
 
-def test_a_patient_in_the_briefs_field_names(now, ann, ann_api):
+def test_a_patient_in_the_briefs_field_names(clock, ann, ann_api):
     ann.date_of_birth = datetime.date(1950, 5, 17)
     ann.save()
 
@@ -81,7 +75,7 @@ def test_a_patient_in_the_briefs_field_names(now, ann, ann_api):
     }
 
 
-def test_a_reminder_in_the_briefs_field_names_plus_its_schedule_details(now, ann, ann_api):
+def test_a_reminder_in_the_briefs_field_names_plus_its_schedule_details(clock, ann, ann_api):
     reminder = MedicationFactory(
         patient=ann,
         medication_name="Metformin",
@@ -148,7 +142,7 @@ def test_a_reminder_in_the_briefs_field_names_plus_its_schedule_details(now, ann
     assert body["createdAt"] == body["updatedAt"] == T0_JSON
 
 
-def test_a_dose_in_the_same_style(now, ann, ann_api):
+def test_a_dose_in_the_same_style(clock, ann, ann_api):
     reminder = MedicationFactory(patient=ann, dosage="2 puffs")
     dose = DoseFactory(reminder=reminder, scheduled_at=T0 + datetime.timedelta(hours=1))
 
@@ -172,7 +166,7 @@ def test_a_dose_in_the_same_style(now, ann, ann_api):
     }
 
 
-def test_a_confirmation_in_the_briefs_field_names(now, ann, ann_api):
+def test_a_confirmation_in_the_briefs_field_names(clock, ann, ann_api):
     reminder = MedicationFactory(patient=ann)
     dose = DoseFactory(reminder=reminder, scheduled_at=T0 - datetime.timedelta(minutes=30))
     made = ann_api.post(CONFIRMATIONS, {"dose": str(dose.object_id)})
@@ -212,7 +206,7 @@ def test_a_confirmation_in_the_briefs_field_names(now, ann, ann_api):
     }
 
 
-def test_an_audit_entry_in_the_briefs_field_names(now, ann, ann_api):
+def test_an_audit_entry_in_the_briefs_field_names(clock, ann, ann_api):
     response = ann_api.get(AUDIT)
 
     assert response.status_code == 200
@@ -228,7 +222,7 @@ def test_an_audit_entry_in_the_briefs_field_names(now, ann, ann_api):
 # --- Patients: writes ------------------------------------------------------------------------------
 
 
-def test_a_new_user_sets_up_their_own_profile_once(now, api_for):
+def test_a_new_user_sets_up_their_own_profile_once(clock, api_for):
     user = UserFactory(email="dora@example.org")
     api = api_for(user)
     profile = {
@@ -330,7 +324,7 @@ def test_a_bad_phone_number_is_refused_in_words(ann, ann_api, phone, message):
     assert ann.phone_number == "+447911123456"
 
 
-def test_ownership_and_timestamps_of_a_profile_cannot_be_sent(now, ann, bob, ann_api):
+def test_ownership_and_timestamps_of_a_profile_cannot_be_sent(clock, ann, bob, ann_api):
     before = PatientProfile.objects.get(pk=ann.pk)
 
     with time_machine.travel(T0 + datetime.timedelta(hours=1), tick=False):
@@ -357,7 +351,7 @@ def test_ownership_and_timestamps_of_a_profile_cannot_be_sent(now, ann, bob, ann
     assert PatientProfile.objects.get(pk=bob.pk).user_id == bob.user_id
 
 
-def test_a_new_profile_is_always_the_callers_own(now, bob, api_for):
+def test_a_new_profile_is_always_the_callers_own(clock, bob, api_for):
     dora = UserFactory(email="dora@example.org")
 
     response = api_for(dora).post(
@@ -401,7 +395,7 @@ def test_profiles_are_changed_not_replaced(ann, ann_api):
 # --- Reminders: writes -----------------------------------------------------------------------------
 
 
-def test_a_new_reminder_makes_its_doses_at_once(now, ann, ann_api):
+def test_a_new_reminder_makes_its_doses_at_once(clock, ann, ann_api):
     response = ann_api.post(
         REMINDERS,
         {
@@ -550,7 +544,7 @@ def test_other_reminder_mistakes_are_refused_per_field(ann, ann_api, field, valu
     assert not MedicationReminder.objects.exists()
 
 
-def test_ownership_status_and_timestamps_of_a_reminder_cannot_be_sent(now, ann, bob, ann_api):
+def test_ownership_status_and_timestamps_of_a_reminder_cannot_be_sent(clock, ann, bob, ann_api):
     sent_id = str(uuid.uuid4())
 
     response = ann_api.post(
@@ -584,7 +578,7 @@ def test_ownership_status_and_timestamps_of_a_reminder_cannot_be_sent(now, ann, 
     assert Dose.objects.filter(patient=ann).count() == 14
 
 
-def test_a_reminder_cannot_be_moved_paused_or_backdated_by_a_patch(now, ann, bob, ann_api):
+def test_a_reminder_cannot_be_moved_paused_or_backdated_by_a_patch(clock, ann, bob, ann_api):
     reminder = MedicationFactory(patient=ann, medication_name="Metformin")
     before = MedicationReminder.objects.get(pk=reminder.pk)
 
@@ -614,7 +608,7 @@ def test_a_reminder_cannot_be_moved_paused_or_backdated_by_a_patch(now, ann, bob
     )
 
 
-def test_a_new_schedule_moves_the_future_doses(now, ann, ann_api):
+def test_a_new_schedule_moves_the_future_doses(clock, ann, ann_api):
     made = ann_api.post(
         REMINDERS, {"medicationName": "Metformin", "dosage": "500 mg", "schedule": TWICE_A_DAY}
     ).json()
@@ -635,7 +629,7 @@ def test_a_new_schedule_moves_the_future_doses(now, ann, ann_api):
     assert [dose["scheduledAt"] for dose in doses] == [f"2026-03-{day:02d}T09:30:00Z" for day in range(2, 9)]
 
 
-def test_a_bad_new_schedule_changes_nothing(now, ann, ann_api):
+def test_a_bad_new_schedule_changes_nothing(clock, ann, ann_api):
     made = ann_api.post(
         REMINDERS, {"medicationName": "Metformin", "dosage": "500 mg", "schedule": TWICE_A_DAY}
     ).json()
@@ -653,7 +647,7 @@ def test_a_bad_new_schedule_changes_nothing(now, ann, ann_api):
     assert Dose.objects.count() == 14
 
 
-def test_a_new_time_zone_moves_the_future_doses_to_the_same_local_time(now, ann, ann_api):
+def test_a_new_time_zone_moves_the_future_doses_to_the_same_local_time(clock, ann, ann_api):
     made = ann_api.post(
         REMINDERS,
         {
@@ -694,7 +688,7 @@ def test_api_objects_are_found_by_object_id_not_by_pk(ann, ann_api):
     assert ann_api.get(detail(REMINDERS, reminder.object_id)).status_code == 200
 
 
-def test_every_resource_uses_camel_case_only(now, ann, ann_api):
+def test_every_resource_uses_camel_case_only(clock, ann, ann_api):
     MedicationFactory(patient=ann)
     DoseFactory(reminder=ann.medications.get())
     ann_api.post(CONFIRMATIONS, {"dose": str(Dose.objects.get().object_id)})

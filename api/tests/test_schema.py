@@ -426,14 +426,14 @@ def _response_schema(schema: dict, path: str, method: str, status: str) -> dict:
     }
 
 
-def test_answers_match_the_schema(schema, ann, cara, api_for):
+def test_answers_match_the_schema(schema, ann, carl, api_for):
     ann_api = api_for(ann.user)
     reminder = MedicationFactory(patient=ann)
     taken_later = DoseFactory(reminder=reminder)
     DoseFactory(reminder=reminder, scheduled_at=taken_later.scheduled_at + datetime.timedelta(hours=12))
     as_needed = services.as_needed_take(reminder=AsNeededFactory(patient=ann), by=ann.user, method="web")
     services.dose_undo(dose=as_needed.dose, by=ann.user)  # a confirmation without its dose
-    made = api_for(cara).post("/api/v1/confirmations/", {"dose": str(taken_later.object_id)})
+    made = api_for(carl).post("/api/v1/confirmations/", {"dose": str(taken_later.object_id)})
     answers = {
         ("/api/v1/confirmations/", "post", "201"): made,
         ("/api/v1/confirmations/", "post", "200"): ann_api.post(

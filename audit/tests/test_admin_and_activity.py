@@ -7,12 +7,10 @@ from datetime import UTC, timedelta
 from urllib.parse import urlencode
 
 import pytest
-import time_machine
 from django.contrib import admin
 from django.test import RequestFactory
 from django.urls import reverse
 
-from accounts.models import User
 from accounts.tests.factories import UserFactory
 from adherence.tests.html import Node, Page
 from audit.models import STAFF_READ, Action, AuditEntry
@@ -20,27 +18,10 @@ from audit.trail import acting_as, acting_as_system, actor_for, record
 from patients.tests.factories import CareLinkFactory, PatientFactory
 from reminders.tests.factories import MedicationFactory
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime.datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 CHANGELIST = "/admin/audit/auditentry/"
 
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def superuser() -> User:
-    return UserFactory(email="root@example.org", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def admin_client(client, superuser):
-    client.force_login(superuser)
-    return client
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(NOW)]
 
 
 def listed(response) -> list[AuditEntry]:
@@ -135,10 +116,10 @@ def test_an_entry_is_shown_read_only(admin_client, trail_of_three_days):
     assert entry.digest in page
 
 
-def test_no_add_change_or_delete_for_a_superuser(superuser, trail_of_three_days):
+def test_no_add_change_or_delete_for_a_superuser(admin_user, trail_of_three_days):
     model_admin = admin.site._registry[AuditEntry]
     request = RequestFactory().get(CHANGELIST)
-    request.user = superuser
+    request.user = admin_user
     entry = trail_of_three_days["view"]
     assert model_admin.has_add_permission(request) is False
     assert model_admin.has_change_permission(request, entry) is False

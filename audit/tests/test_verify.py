@@ -14,7 +14,6 @@ import uuid
 from datetime import UTC, timedelta
 
 import pytest
-import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -37,15 +36,9 @@ from patients.tests.factories import CareLinkFactory, PatientFactory
 from reminders import services
 from reminders.tests.factories import DoseFactory, MedicationFactory
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime.datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(NOW, tick=True), pytest.mark.usefixtures("clock")]
 
 
 def some_activity() -> None:

@@ -1,25 +1,18 @@
-"""Fixtures of the notification tests: a clock stopped at 06:00 on 4 March 2026, Ann and her 08:00 pill."""
+"""Fixtures of the notification tests: Ann's 08:00 pill, her care team, a flaky mail server.
+
+The clock (06:00 on Wednesday 4 March 2026 unless a module says otherwise) and Ann are the
+project's, in the root conftest.py.
+"""
 
 from __future__ import annotations
 
 import smtplib
 
 import pytest
-import time_machine
 
-from notifications.tests.world import FlakyBackend, at, medication
-from patients.tests.factories import CareLinkFactory, PatientFactory
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(at(6), tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def ann():
-    return PatientFactory(display_name="Ann", user__email="ann@example.org", time_zone="Europe/London")
+from notifications.management.commands.vapid_keys import new_key_pair
+from notifications.tests.world import FlakyBackend, medication
+from patients.tests.factories import CareLinkFactory
 
 
 @pytest.fixture
@@ -46,3 +39,12 @@ def server(settings):
     FlakyBackend.sent = []
     FlakyBackend.tries = []
     return FlakyBackend
+
+
+@pytest.fixture
+def vapid(settings) -> str:
+    """A fresh VAPID key pair in the settings: push is offered. Returns the public key."""
+    public, private = new_key_pair()
+    settings.VAPID_PUBLIC_KEY = public
+    settings.VAPID_PRIVATE_KEY = private
+    return public

@@ -59,32 +59,32 @@ DELIVERY = everyone(CANCELLED, anonymous=None, patient=SENT, caregiver_confirm=S
 
 
 @pytest.fixture
-def world() -> World:
-    world = World()
+def matrix_world() -> World:
+    matrix_world = World()
     # Each person was told of Ann's missed dose (the patient in her own words), in the app and by email.
     with transaction.atomic():
         for role in ROLES:
-            user = world.user(role)
+            user = matrix_world.user(role)
             if user is None:
                 continue
             kind = Kind.MISSED if role == "patient" else Kind.CAREGIVER_ALERT
             message = Message(
                 kind=kind,
                 event=f"matrix:{role}",
-                title=f"{world.ann.display_name} missed {SECRET} 10 mg",
+                title=f"{matrix_world.ann.display_name} missed {SECRET} 10 mg",
                 body=f"The dose of {SECRET} was not recorded as taken in time.",
-                link=reverse("patients:detail", args=[world.ann.pk]),
-                patient_id=world.ann.pk,
-                dose_ids=[world.missed_dose.pk],
-                alert_ids=[world.alert.pk],
+                link=reverse("patients:detail", args=[matrix_world.ann.pk]),
+                patient_id=matrix_world.ann.pk,
+                dose_ids=[matrix_world.missed_dose.pk],
+                alert_ids=[matrix_world.alert.pk],
                 waits_for_quiet_hours=False,
             )
-            queue(message, [user], now=world.alert.alerted_at)
-    return world
+            queue(message, [user], now=matrix_world.alert.alerted_at)
+    return matrix_world
 
 
-def sign_in(client, world: World, role: str):
-    user = world.user(role)
+def sign_in(client, matrix_world: World, role: str):
+    user = matrix_world.user(role)
     if user is not None:
         client.force_login(user)
     return user
@@ -96,8 +96,8 @@ def test_every_reader_names_an_answer_for_every_role():
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_inbox(client, world, role):
-    sign_in(client, world, role)
+def test_inbox(client, matrix_world, role):
+    sign_in(client, matrix_world, role)
     response = client.get(reverse("notifications:inbox"))
     body = response.content.decode()
     if INBOX[role] == LOGIN:
@@ -107,18 +107,18 @@ def test_inbox(client, world, role):
     assert response.status_code == 200
     if INBOX[role] == SHOWN:
         assert SECRET in body
-        assert world.ann.display_name in body
+        assert matrix_world.ann.display_name in body
         assert WITHHELD not in body
     else:
         assert WITHHELD in body
         assert SECRET not in body
-        assert world.ann.display_name not in body
-        assert reverse("patients:detail", args=[world.ann.pk]) not in body
+        assert matrix_world.ann.display_name not in body
+        assert reverse("patients:detail", args=[matrix_world.ann.pk]) not in body
 
 
-def polled(client, world: World, role: str, url_name: str, expected: str) -> str | None:
+def polled(client, matrix_world: World, role: str, url_name: str, expected: str) -> str | None:
     """A fragment as htmx polls it, for the role; None when the role is sent to sign in."""
-    sign_in(client, world, role)
+    sign_in(client, matrix_world, role)
     response = client.get(reverse(url_name), headers={"HX-Request": "true"})
     if expected == LOGIN:
         assert response.status_code == 302
@@ -129,8 +129,8 @@ def polled(client, world: World, role: str, url_name: str, expected: str) -> str
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_badge(client, world, role):
-    body = polled(client, world, role, "notifications:badge", BADGE[role])
+def test_badge(client, matrix_world, role):
+    body = polled(client, matrix_world, role, "notifications:badge", BADGE[role])
     if BADGE[role] == SHOWN:
         assert 'data-unread="1"' in body
     elif body is not None:
@@ -138,55 +138,55 @@ def test_badge(client, world, role):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_alerts_panel(client, world, role):
-    body = polled(client, world, role, "notifications:alerts_panel", ALERTS_PANEL[role])
+def test_alerts_panel(client, matrix_world, role):
+    body = polled(client, matrix_world, role, "notifications:alerts_panel", ALERTS_PANEL[role])
     if body is None:
         return
     assert 'id="alerts-panel"' in body
     if ALERTS_PANEL[role] == SHOWN:
-        assert world.ann.display_name in body
-        assert world.medication.medication_name in body
+        assert matrix_world.ann.display_name in body
+        assert matrix_world.medication.medication_name in body
     else:
-        assert world.ann.display_name not in body
+        assert matrix_world.ann.display_name not in body
         assert SECRET not in body
         assert "No missed doses in the last two days." in body
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_dose_link(client, world, role):
+def test_dose_link(client, matrix_world, role):
     """A signed "Taken" link in the role's name, opened and then pressed (a link is its own credential)."""
-    user = world.user(role)
-    holder = user if user is not None else type(world.ann.user)(pk=0)  # a link naming nobody
-    url = reverse("notifications:dose_link", args=[make_token(world.dose, holder, "taken")])
+    user = matrix_world.user(role)
+    holder = user if user is not None else type(matrix_world.ann.user)(pk=0)  # a link naming nobody
+    url = reverse("notifications:dose_link", args=[make_token(matrix_world.dose, holder, "taken")])
 
     page = client.get(url)
     pressed = client.post(url)
 
-    world.dose.refresh_from_db()
+    matrix_world.dose.refresh_from_db()
     if DOSE_LINK[role] == WORKS:
         assert page.status_code == 200
         assert SECRET in page.content.decode()
         assert "Recorded as taken" in pressed.content.decode()
-        assert world.dose.status == Dose.Status.TAKEN
+        assert matrix_world.dose.status == Dose.Status.TAKEN
         return
     for response in (page, pressed):
         body = response.content.decode()
         assert response.status_code == 400
         assert "This link no longer works. Open Adhere to see your doses." in body
         assert SECRET not in body
-        assert world.ann.display_name not in body
-    assert world.dose.status == Dose.Status.PENDING
+        assert matrix_world.ann.display_name not in body
+    assert matrix_world.dose.status == Dose.Status.PENDING
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_delivery(world, role, mailoutbox):
+def test_delivery(matrix_world, role, mailoutbox):
     """The real worker runs over everyone's queued email; each role's row ends as expected."""
-    user = world.user(role)
+    user = matrix_world.user(role)
     if DELIVERY[role] is None:
         assert user is None
         return
 
-    deliver_due(now=world.alert.alerted_at)
+    deliver_due(now=matrix_world.alert.alerted_at)
 
     email = Notification.objects.get(recipient=user, channel=Channel.EMAIL)
     # (Pia's invitation, still waiting for her answer, is mailed too: it names no medicine.)

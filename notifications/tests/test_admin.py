@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 from datetime import UTC, timedelta
 
 import pytest
-import time_machine
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Permission
 
-from accounts.models import User
 from accounts.tests.factories import UserFactory
 from audit.models import Action, AuditEntry
 from notifications.delivery import deliver_due
@@ -20,8 +17,6 @@ from patients.models import PatientProfile
 from patients.tests.factories import PatientFactory
 from reminders.tests.factories import DoseFactory
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime.datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 CHANGELIST = "/admin/notifications/notification/"
 NOT_A_NUMBER = (
@@ -29,29 +24,13 @@ NOT_A_NUMBER = (
     "The 'To' number +447700900123 is not a valid phone number."
 )
 
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(NOW)]
 
 
-@pytest.fixture
-def superuser() -> User:
-    return UserFactory(email="root@example.org", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def admin_client(client, superuser):
-    client.force_login(superuser)
-    return client
-
-
-@pytest.fixture
-def ann(clock) -> PatientProfile:
-    patient = PatientFactory(display_name="Ann Example", user__email="ann@example.org")
-    NotificationSettings.objects.create(user=patient.user, by_sms=True, sms_number="+447700900123")
-    return patient
+@pytest.fixture(autouse=True)
+def ann_asked_for_texts(ann, clock) -> None:
+    """Every test here starts at NOW with Ann, who asked for text messages."""
+    NotificationSettings.objects.create(user=ann.user, by_sms=True, sms_number="+447700900123")
 
 
 def text_message(
@@ -177,7 +156,7 @@ def test_try_again_puts_failed_notifications_back_in_the_queue(admin_client, fai
     [entry] = failed_entries
     assert entry.entity_id == str(failed.pk)
     assert entry.patient_id == failed.patient_id
-    assert entry.actor_label == "root@example.org"
+    assert entry.actor_label == "admin@example.com"
     assert entry.payload["changes"] == {
         "status": ["failed", "pending"],
         "attempts": [1, 0],

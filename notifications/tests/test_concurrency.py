@@ -16,7 +16,6 @@ from collections import Counter
 from datetime import UTC, timedelta
 
 import pytest
-import time_machine
 from django.core import mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count
@@ -32,8 +31,6 @@ from reminders.models import Dose, MissedDoseAlert
 from reminders.schedule import Schedule
 from reminders.tests.factories import daily
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
-
 # Wednesday 4 March 2026: London is on GMT, so local times equal UTC.
 T0 = datetime.datetime(2026, 3, 4, 6, 0, tzinfo=UTC)
 DUE = datetime.datetime(2026, 3, 4, 8, 0, tzinfo=UTC)
@@ -41,11 +38,7 @@ MISSED = DUE + timedelta(hours=1)
 PATIENTS = 8
 WORKERS = 3
 
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(T0, tick=False) as traveller:
-        yield traveller
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.clock(T0)]
 
 
 @pytest.fixture

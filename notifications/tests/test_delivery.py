@@ -15,7 +15,6 @@ import smtplib
 from datetime import UTC, timedelta
 
 import pytest
-import time_machine
 
 from audit.models import Action, AuditEntry
 from notifications.delivery import BACKOFF, LEASE, MAX_ATTEMPTS, deliver_due, deliver_one
@@ -26,21 +25,15 @@ from reminders import services
 from reminders.schedule import Schedule
 from reminders.tests.factories import daily
 
-pytestmark = pytest.mark.django_db
-
 # Wednesday 4 March 2026, GMT.
 T0 = datetime.datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(T0 - timedelta(hours=3))]
+
 
 class Died(BaseException):
     """The worker's process ended mid-send (not an Exception: nothing catches it)."""
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(T0 - timedelta(hours=3), tick=False) as traveller:
-        yield traveller
 
 
 def missed_dose_emails(clock, *names: str) -> list:

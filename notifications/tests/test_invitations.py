@@ -26,11 +26,10 @@ pytestmark = pytest.mark.django_db
 BOB = "bob@example.org"
 
 
-@pytest.fixture
-def client(ann) -> Client:
-    client = Client()
+@pytest.fixture(autouse=True)
+def ann_signed_in(client: Client, ann) -> None:
+    """Every test here is Ann, signed in, inviting someone to her care team."""
     client.force_login(ann.user)
-    return client
 
 
 def invite(client: Client, email: str = BOB):
@@ -61,7 +60,7 @@ def test_the_invitation_is_mailed_by_the_outbox_worker_to_an_address_without_an_
 
     [mail] = server.sent
     assert mail.to == [BOB]
-    assert mail.subject == "Adhere: Ann invites you to their care team"
+    assert mail.subject == "Adhere: Ann Example invites you to their care team"
     assert "Hello Bob, my son," in mail.body
     assert "You will be told when they miss a dose" in mail.body
     assert "(Europe/London time)" in mail.body

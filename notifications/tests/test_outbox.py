@@ -19,7 +19,8 @@ NUMBER = "+447700900123"
 
 
 @pytest.fixture
-def person():
+def subscriber():
+    """Someone who chose every channel: the app, email, push (one device) and texts."""
     user = PatientFactory().user
     NotificationSettings.objects.create(
         user=user, by_email=True, by_push=True, by_sms=True, sms_number=NUMBER
@@ -43,11 +44,11 @@ def queued(user, event: str = "reminder:1") -> dict[str, str]:
     return {row.channel: row.status for row in rows}
 
 
-def test_every_chosen_channel_gets_a_row_when_the_server_delivers_them_all(settings, person):
+def test_every_chosen_channel_gets_a_row_when_the_server_delivers_them_all(settings, subscriber):
     settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY = "public", "private"
     settings.SMS_BACKEND = "console"
 
-    assert queued(person) == {
+    assert queued(subscriber) == {
         Channel.IN_APP: Notification.Status.SENT,  # shown at once
         Channel.EMAIL: Notification.Status.PENDING,
         Channel.PUSH: Notification.Status.PENDING,
@@ -55,19 +56,19 @@ def test_every_chosen_channel_gets_a_row_when_the_server_delivers_them_all(setti
     }
 
 
-def test_no_push_row_without_vapid_keys_and_no_text_without_an_sms_backend(settings, person):
+def test_no_push_row_without_vapid_keys_and_no_text_without_an_sms_backend(settings, subscriber):
     settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY = "", ""
     settings.SMS_BACKEND = ""
 
-    assert set(queued(person)) == {Channel.IN_APP, Channel.EMAIL}
+    assert set(queued(subscriber)) == {Channel.IN_APP, Channel.EMAIL}
 
 
-def test_channels_turned_off_get_no_row(settings, person):
+def test_channels_turned_off_get_no_row(settings, subscriber):
     settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY = "public", "private"
     settings.SMS_BACKEND = "console"
-    NotificationSettings.objects.filter(user=person).update(by_email=False, by_push=False, by_sms=False)
+    NotificationSettings.objects.filter(user=subscriber).update(by_email=False, by_push=False, by_sms=False)
 
-    assert set(queued(person)) == {Channel.IN_APP}
+    assert set(queued(subscriber)) == {Channel.IN_APP}
 
 
 def test_a_person_who_never_chose_gets_the_app_and_email(settings):
@@ -78,10 +79,10 @@ def test_a_person_who_never_chose_gets_the_app_and_email(settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_outbox_is_written_only_inside_the_events_transaction(person):
+def test_the_outbox_is_written_only_inside_the_events_transaction(subscriber):
     message = Message(kind=Kind.REMINDER, event="reminder:2", title="Time", body="")
 
     with pytest.raises(RuntimeError, match="inside the transaction"):
-        queue(message, [person], now=NOW)
+        queue(message, [subscriber], now=NOW)
 
     assert not Notification.objects.exists()

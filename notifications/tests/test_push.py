@@ -43,7 +43,6 @@ from notifications.channels.push import TTL, endpoint_problem
 from notifications.delivery import deliver_due
 from notifications.management.commands.vapid_keys import new_key_pair
 from notifications.models import Channel, Kind, Notification, PushSubscription
-from patients.tests.factories import PatientFactory
 from reminders.tests.factories import DoseFactory
 
 pytestmark = pytest.mark.django_db
@@ -144,22 +143,6 @@ class Browser:
         )
 
 
-@pytest.fixture
-def vapid(settings) -> str:
-    public, private = new_key_pair()
-    settings.VAPID_PUBLIC_KEY = public
-    settings.VAPID_PRIVATE_KEY = private
-    settings.VAPID_SUBJECT = SUBJECT
-    settings.PUSH_ALLOW_LOCAL_ENDPOINTS = True
-    settings.SITE_URL = SITE
-    return public
-
-
-@pytest.fixture
-def patient():
-    return PatientFactory()
-
-
 def queue_push(patient, **fields) -> Notification:
     """A due-dose push to the patient, as the outbox writes it."""
     now = timezone.now()
@@ -179,6 +162,14 @@ def queue_push(patient, **fields) -> Notification:
     notification = Notification.objects.create(**{**row, **fields})
     notification.doses.add(DoseFactory(reminder__patient=patient))
     return notification
+
+
+@pytest.fixture(autouse=True)
+def push_site(settings) -> None:
+    """The site and its push identity as these tests see them; the fake push service is local."""
+    settings.VAPID_SUBJECT = SUBJECT
+    settings.PUSH_ALLOW_LOCAL_ENDPOINTS = True
+    settings.SITE_URL = SITE
 
 
 def vapid_claims(authorization: str, public_key: str) -> dict:

@@ -18,7 +18,6 @@ from notifications.channels.sms import number_for
 from notifications.due import remind_due
 from notifications.models import Channel, Notification, NotificationSettings
 from notifications.tests.world import at, medication
-from patients.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,17 +25,11 @@ SETTINGS = reverse("notifications:settings")
 LONDON_NUMBER = "+447400123456"
 
 
-@pytest.fixture
-def nina(settings, clock):
+@pytest.fixture(autouse=True)
+def nina_signed_in_texts_printed(settings, clock, client: Client, nina) -> None:
+    """Every test here is Nina, signed in, with texts printed by the console backend."""
     settings.SMS_BACKEND = "console"
-    return PatientFactory(display_name="Nina", time_zone="America/New_York", phone_number="+14155552671")
-
-
-@pytest.fixture
-def client(nina) -> Client:
-    client = Client()
     client.force_login(nina.user)
-    return client
 
 
 def save_settings(client: Client, **changes) -> NotificationSettings:

@@ -15,7 +15,6 @@ from datetime import UTC, timedelta
 from urllib.parse import parse_qs
 
 import pytest
-import time_machine
 from django.core.exceptions import ImproperlyConfigured
 
 from notifications.channels import DeliveryError
@@ -29,10 +28,7 @@ from notifications.channels.sms import (
 from notifications.delivery import deliver_due
 from notifications.models import Channel, Kind, Notification, NotificationSettings
 from patients.models import PatientProfile
-from patients.tests.factories import PatientFactory
 from reminders.tests.factories import DoseFactory
-
-pytestmark = pytest.mark.django_db
 
 NOW = datetime.datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 SID = "AC0123456789abcdef0123456789abcdef"
@@ -44,6 +40,8 @@ NOT_A_NUMBER = "The 'To' number +447700900123 is not a valid phone number."
 
 
 # --- A fake Twilio ---------------------------------------------------------------------------------
+
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(NOW), pytest.mark.usefixtures("clock")]
 
 
 @dataclass
@@ -139,17 +137,6 @@ def twilio(settings, fake_twilio) -> FakeTwilio:
     return fake_twilio
 
 
-@pytest.fixture
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def patient(clock) -> PatientProfile:
-    return PatientFactory(display_name="Ann Example", user__email="ann@example.org")
-
-
 def queued_text(
     patient: PatientProfile,
     *,
@@ -186,8 +173,8 @@ def basic_auth(user: str, password: str) -> str:
 # --- Through the worker --------------------------------------------------------------------------------
 
 
-def test_it_sends_a_queued_text_through_twilio(twilio, patient):
-    notification = queued_text(patient)
+def test_it_sends_a_queued_text_through_twilio(twilio, ann):
+    notification = queued_text(ann)
 
     assert deliver_due() == {"sent": 1}
 
@@ -209,8 +196,8 @@ def test_it_sends_a_queued_text_through_twilio(twilio, patient):
     assert notification.last_error == ""
 
 
-def test_it_retries_server_errors_and_sends_once(twilio, patient, clock):
-    notification = queued_text(patient)
+def test_it_retries_server_errors_and_sends_once(twilio, ann, clock):
+    notification = queued_text(ann)
     twilio.script(Answer(500, {"message": "Internal error"}), Answer(500))
 
     assert deliver_due() == {"retrying": 1}
@@ -243,8 +230,8 @@ def test_it_retries_server_errors_and_sends_once(twilio, patient, clock):
     assert notification.last_error == ""
 
 
-def test_it_fails_at_once_when_twilio_refuses_the_number(twilio, patient):
-    notification = queued_text(patient)
+def test_it_fails_at_once_when_twilio_refuses_the_number(twilio, ann):
+    notification = queued_text(ann)
     twilio.script(Answer(400, {"code": 21211, "message": NOT_A_NUMBER, "status": 400}))
 
     assert deliver_due() == {"failed": 1}
@@ -258,8 +245,8 @@ def test_it_fails_at_once_when_twilio_refuses_the_number(twilio, patient):
     assert len(twilio.requests) == 1
 
 
-def test_it_retries_when_twilio_cannot_be_reached(twilio, patient):
-    notification = queued_text(patient)
+def test_it_retries_when_twilio_cannot_be_reached(twilio, ann):
+    notification = queued_text(ann)
     twilio.stop()
 
     assert deliver_due() == {"retrying": 1}
@@ -272,9 +259,9 @@ def test_it_retries_when_twilio_cannot_be_reached(twilio, patient):
 
 
 @pytest.mark.parametrize("sms_number", [None, ""], ids=["no settings", "no number"])
-def test_it_fails_for_good_without_a_number(twilio, patient, sms_number):
-    PatientProfile.objects.filter(pk=patient.pk).update(phone_number="")  # none on the profile either
-    notification = queued_text(patient, sms_number=sms_number)
+def test_it_fails_for_good_without_a_number(twilio, ann, sms_number):
+    PatientProfile.objects.filter(pk=ann.pk).update(phone_number="")  # none on the profile either
+    notification = queued_text(ann, sms_number=sms_number)
 
     assert deliver_due() == {"failed": 1}
 
@@ -285,8 +272,8 @@ def test_it_fails_for_good_without_a_number(twilio, patient, sms_number):
     assert twilio.requests == []
 
 
-def test_it_does_not_text_someone_who_turned_texts_off_since(twilio, patient):
-    notification = queued_text(patient, by_sms=False)
+def test_it_does_not_text_someone_who_turned_texts_off_since(twilio, ann):
+    notification = queued_text(ann, by_sms=False)
 
     assert deliver_due() == {"failed": 1}
 
@@ -296,10 +283,10 @@ def test_it_does_not_text_someone_who_turned_texts_off_since(twilio, patient):
     assert twilio.requests == []
 
 
-def test_it_prints_with_the_console_backend(settings, patient, capsys, caplog):
+def test_it_prints_with_the_console_backend(settings, ann, capsys, caplog):
     settings.SMS_BACKEND = "console"
     settings.SITE_URL = SITE
-    notification = queued_text(patient)
+    notification = queued_text(ann)
 
     with caplog.at_level("INFO", logger="notifications.sms"):
         assert deliver_due() == {"sent": 1}

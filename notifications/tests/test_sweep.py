@@ -160,8 +160,8 @@ def test_each_caregiver_is_told_after_their_own_delay(morning, ann, care_team, c
     sweep_missed()
 
     assert told(ann.user) == [(Kind.MISSED, "Missed: Metformin 500 mg")]
-    assert told(anna) == [(Kind.CAREGIVER_ALERT, "Ann missed Metformin 500 mg")]
-    assert told(anna, Channel.EMAIL) == [(Kind.CAREGIVER_ALERT, "Ann missed Metformin 500 mg")]
+    assert told(anna) == [(Kind.CAREGIVER_ALERT, "Ann Example missed Metformin 500 mg")]
+    assert told(anna, Channel.EMAIL) == [(Kind.CAREGIVER_ALERT, "Ann Example missed Metformin 500 mg")]
     assert told(ben) == []
 
     clock.move_to(at(9, 59))
@@ -170,8 +170,8 @@ def test_each_caregiver_is_told_after_their_own_delay(morning, ann, care_team, c
 
     clock.move_to(at(10))
     sweep_missed()
-    assert told(ben) == [(Kind.CAREGIVER_ALERT, "Ann missed Metformin 500 mg")]
-    assert told(ben, Channel.EMAIL) == [(Kind.CAREGIVER_ALERT, "Ann missed Metformin 500 mg")]
+    assert told(ben) == [(Kind.CAREGIVER_ALERT, "Ann Example missed Metformin 500 mg")]
+    assert told(ben, Channel.EMAIL) == [(Kind.CAREGIVER_ALERT, "Ann Example missed Metformin 500 mg")]
     alert = MissedDoseAlert.objects.get()
     assert (alert.escalated_through, alert.escalation_due_at) == (60, None)
 
@@ -248,7 +248,7 @@ def test_a_dose_recorded_as_taken_late_stops_the_later_steps(morning, ann, care_
     for later in (at(10), at(12)):
         clock.move_to(later)
         sweep_missed()
-    assert told(anna) == [(Kind.CAREGIVER_ALERT, "Ann missed Metformin 500 mg")]
+    assert told(anna) == [(Kind.CAREGIVER_ALERT, "Ann Example missed Metformin 500 mg")]
     assert told(ben) == []
     alert = MissedDoseAlert.objects.get()
     assert (alert.escalated_through, alert.escalation_due_at) == (0, None)
@@ -288,7 +288,7 @@ def test_a_caregiver_without_a_link_that_gets_alerts_is_never_told(morning, ann,
 
     assert told(outsider) == []
     assert told(outsider, Channel.EMAIL) == []
-    assert told(told_at_once) == [(Kind.CAREGIVER_ALERT, "Ann missed Metformin 500 mg")]
+    assert told(told_at_once) == [(Kind.CAREGIVER_ALERT, "Ann Example missed Metformin 500 mg")]
 
 
 def test_a_link_revoked_before_the_caregivers_step_tells_them_nothing(morning, ann, care_team, clock):
@@ -492,7 +492,7 @@ def test_a_caregiver_whose_delay_changes_after_being_told_is_not_told_again(morn
     cleo = CareLinkFactory(patient=bob, alert_delay_minutes=60).caregiver
     clock.move_to(at(9))
     sweep_missed()
-    assert told(anna) == [(Kind.CAREGIVER_ALERT, "Ann missed Metformin 500 mg")]
+    assert told(anna) == [(Kind.CAREGIVER_ALERT, "Ann Example missed Metformin 500 mg")]
     # Ann moves Anna to "after an hour", with Ben.
     clock.move_to(at(9, 30))
     CareLink.objects.filter(caregiver=anna).update(alert_delay_minutes=60)
@@ -500,7 +500,7 @@ def test_a_caregiver_whose_delay_changes_after_being_told_is_not_told_again(morn
     clock.move_to(at(10))
     sweep_missed()
 
-    assert told(anna) == [(Kind.CAREGIVER_ALERT, "Ann missed Metformin 500 mg")]
-    assert told(ben) == [(Kind.CAREGIVER_ALERT, "Ann missed Metformin 500 mg")]
+    assert told(anna) == [(Kind.CAREGIVER_ALERT, "Ann Example missed Metformin 500 mg")]
+    assert told(ben) == [(Kind.CAREGIVER_ALERT, "Ann Example missed Metformin 500 mg")]
     # Other patients' caregivers are not held up by it.
     assert told(cleo) == [(Kind.CAREGIVER_ALERT, "Bob missed Metformin 500 mg")]

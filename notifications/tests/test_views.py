@@ -21,13 +21,12 @@ from accounts.models import User
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import sign_in, signed_in_email
 from adherence.tests.html import Node, Page, get, parse, post
+from adherence.tests.world import make_caregiver
 from notifications.due import remind_due
 from notifications.links import make_token
-from notifications.management.commands.vapid_keys import new_key_pair
 from notifications.models import Notification, NotificationSettings
 from notifications.sweep import sweep_missed
 from notifications.tests.world import at, dose_at, medication
-from patients.models import PatientProfile
 from patients.tests.factories import CareLinkFactory, PatientFactory
 from reminders import services
 from reminders.models import ConfirmationLog, Dose, MissedDoseAlert
@@ -99,26 +98,9 @@ def stopped_clock(clock):
     return clock
 
 
-def caregiver(patient: PatientProfile, email: str, **link) -> User:
-    return CareLinkFactory(
-        patient=patient, caregiver=UserFactory(email=email, cares_for_others=True), **link
-    ).caregiver
-
-
-@pytest.fixture
-def carl(ann) -> User:
-    return caregiver(ann, "carl@example.org", caregiver_name="Carl")
-
-
 @pytest.fixture
 def dina(ann) -> User:
-    return caregiver(ann, "dina@example.org", caregiver_name="Dina")
-
-
-@pytest.fixture
-def vera(ann) -> User:
-    """Cares for Ann but does not get her missed-dose alerts."""
-    return caregiver(ann, "vera@example.org", caregiver_name="Vera", receives_missed_dose_alerts=False)
+    return make_caregiver(ann, "dina@example.org", caregiver_name="Dina")
 
 
 @pytest.fixture
@@ -128,14 +110,6 @@ def alert(morning, carl, dina, clock) -> MissedDoseAlert:
     sweep_missed()
     clock.move_to(at(9, 10))
     return MissedDoseAlert.objects.get()
-
-
-@pytest.fixture
-def vapid(settings) -> str:
-    public, private = new_key_pair()
-    settings.VAPID_PUBLIC_KEY = public
-    settings.VAPID_PRIVATE_KEY = private
-    return public
 
 
 # --- The inbox -------------------------------------------------------------------------------------
@@ -247,7 +221,7 @@ def test_the_inbox_shows_30_messages_a_page_and_marks_only_those_read(ann, clock
 def test_a_caregivers_inbox_offers_to_handle_the_alert_and_comes_back_to_it(alert, carl):
     client = signed_in(carl)
     page = get(client, INBOX)
-    assert listed(page) == ["New Ann missed Metformin 500 mg"]
+    assert listed(page) == ["New Ann Example missed Metformin 500 mg"]
     form = page.form_posting_to(reverse("notifications:alert_acknowledge", args=[alert.pk]))
     assert form.find("button").text == "I\u2019m handling it"
 
@@ -378,13 +352,7 @@ def no_push(settings):
     settings.VAPID_PRIVATE_KEY = ""
 
 
-@pytest.fixture
-def nina(texts) -> PatientProfile:
-    """A patient in New York who never opened her notification settings; texts are on."""
-    return PatientFactory(display_name="Nina", time_zone="America/New_York", phone_number="+14155552671")
-
-
-def test_settings_never_saved_follow_the_patient_profile(nina):
+def test_settings_never_saved_follow_the_patient_profile(nina, texts):
     page = get(signed_in(nina.user), SETTINGS)
 
     assert page.h1 == "Notification settings"
@@ -399,7 +367,7 @@ def test_settings_never_saved_follow_the_patient_profile(nina):
     assert not NotificationSettings.objects.filter(user=nina.user).exists()
 
 
-def test_saving_the_settings(nina):
+def test_saving_the_settings(nina, texts):
     client = signed_in(nina.user)
     form = get(client, SETTINGS).values()
 
@@ -462,7 +430,9 @@ def test_saving_the_settings(nina):
         "no-country",
     ],
 )
-def test_settings_with_a_mistake_are_sent_back_with_the_error_and_what_was_typed(nina, typed, field, error):
+def test_settings_with_a_mistake_are_sent_back_with_the_error_and_what_was_typed(
+    nina, texts, typed, field, error
+):
     client = signed_in(nina.user)
     form = get(client, SETTINGS).values()
 
@@ -738,7 +708,7 @@ def test_a_caregiver_says_they_are_handling_a_missed_dose(alert, carl):
 
     assert page.path == CARING
     assert page.tagged_messages == [
-        ("success", "The others can see that you are handling Ann's missed dose.")
+        ("success", "The others can see that you are handling Ann Example's missed dose.")
     ]
     assert page.notices == ["You are handling it."]
     alert.refresh_from_db()
@@ -765,7 +735,7 @@ def test_acknowledging_by_htmx_answers_with_the_alerts_panel(alert, carl):
     assert response.status_code == 200
     assert "<html" not in response.content.decode()
     panel = parse(response.content).find("section", id="alerts-panel")
-    assert "Ann missed Metformin 500 mg at Wed 08:00 (Ann\u2019s time)." in panel.text
+    assert "Ann Example missed Metformin 500 mg at Wed 08:00 (Ann Example\u2019s time)." in panel.text
     assert panel.find("p", cls="notice").text == "You are handling it."
     assert panel.find("button") is None
     alert.refresh_from_db()
@@ -775,9 +745,9 @@ def test_acknowledging_by_htmx_answers_with_the_alerts_panel(alert, carl):
 
 
 def test_a_caregiver_the_patient_gave_no_name_is_named_by_email(ann, alert, clock):
-    eve = caregiver(ann, "eve@example.org", caregiver_name="")
+    eve = make_caregiver(ann, "eve@example.org", caregiver_name="")
     post(signed_in(eve), acknowledge_url(alert), {"next": CARING})
-    carl = caregiver(ann, "carl2@example.org", caregiver_name="Carl")
+    carl = make_caregiver(ann, "carl2@example.org", caregiver_name="Carl")
 
     page = get(signed_in(carl), CARING)
 
@@ -829,9 +799,9 @@ def test_the_alerts_panel_shows_the_open_alerts(alert, carl, clock):
 
     assert panel.find("h2").text == "Missed-dose alerts 1 open"
     [item] = panel.find_all("li", cls="alert-item")
-    assert "Ann missed Metformin 500 mg at Wed 08:00 (Ann\u2019s time)." in item.text
+    assert "Ann Example missed Metformin 500 mg at Wed 08:00 (Ann Example\u2019s time)." in item.text
     assert item.find("form").attrs["action"] == acknowledge_url(alert)
-    assert item.find("button").text == "I\u2019m handling it (Ann, Metformin)"
+    assert item.find("button").text == "I\u2019m handling it (Ann Example, Metformin)"
     assert MissedDoseAlert.objects.filter(patient=bob).exists()
     assert "Bob" not in panel.text
 
@@ -849,4 +819,4 @@ def test_the_alerts_panel_opened_directly_shows_the_dashboard(alert, carl):
 
     assert page.path == CARING
     assert page.h1 == "People I care for"
-    assert "Ann missed Metformin 500 mg" in page.main
+    assert "Ann Example missed Metformin 500 mg" in page.main

@@ -10,29 +10,17 @@ import re
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from adherence.tests.html import Page, get
 from patients.models import CareLink
 from patients.tests.factories import CareLinkFactory, PatientFactory
-from reminders.tests.world import NOW, TODAY, World, count_queries, dose_at, make_world, medication, taken
-
-pytestmark = pytest.mark.django_db
+from reminders.tests.world import NOW, TODAY, count_queries, dose_at, medication, taken
 
 CARING = reverse("patients:caring")
 
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def world() -> World:
-    return make_world()
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(NOW), pytest.mark.usefixtures("clock")]
 
 
 def dashboard_cards(page: Page) -> dict[str, dict[str, str]]:

@@ -6,7 +6,6 @@ import datetime
 from datetime import UTC
 
 import pytest
-import time_machine
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
@@ -14,26 +13,13 @@ from adherence.tests.html import Page
 from audit.models import Action, AuditEntry
 from patients import access
 from patients.models import CareLink, PatientProfile
-from patients.tests.factories import CareLinkFactory, PatientFactory
+from patients.tests.factories import CareLinkFactory
 from reminders import services as reminder_services
 from reminders.schedule import Repeat, Schedule, Step
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime.datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def ann() -> PatientProfile:
-    return PatientFactory(
-        display_name="Ann Example", user__email="ann@example.org", time_zone="Europe/London"
-    )
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(NOW), pytest.mark.usefixtures("clock")]
 
 
 def change_url(profile: PatientProfile) -> str:

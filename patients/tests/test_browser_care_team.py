@@ -13,7 +13,6 @@ from playwright.sync_api import Page, expect
 
 from accounts.tests.factories import PASSWORD, UserFactory
 from adherence.tests.jobs import run_job
-from patients.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.browser
 
@@ -66,11 +65,6 @@ def sign_in_as_ann(page: Page) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("My medications")
     section_nav(page).get_by_role("link", name="My care team").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My care team")
-
-
-@pytest.fixture
-def ann(transactional_db):
-    return PatientFactory(display_name="Ann Example", user__email="ann@example.org")
 
 
 def test_a_patient_invites_an_existing_user_who_accepts_sees_her_and_loses_her_when_removed(

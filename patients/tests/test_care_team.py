@@ -18,14 +18,9 @@ from adherence.logging import redact
 from adherence.tests.jobs import run_job
 from patients import services
 from patients.models import CareLink
-from patients.tests.factories import CareLinkFactory, PatientFactory
+from patients.tests.factories import CareLinkFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def ann():
-    return PatientFactory(display_name="Ann Example", user__email="ann@example.org")
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import json
 from datetime import UTC, timedelta
 
 import pytest
-import time_machine
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
@@ -24,21 +23,10 @@ from reminders.models import Dose, MedicationReminder, MissedDoseAlert
 from reminders.schedule import Repeat, Schedule, Step
 from reminders.tasks import make_doses
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime.datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 LONDON = "Europe/London"
 
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def ann():
-    return PatientFactory(display_name="Ann Example", user__email="ann@example.org", time_zone=LONDON)
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(NOW), pytest.mark.usefixtures("clock")]
 
 
 def twice_daily(*times: str) -> Schedule:

@@ -17,7 +17,6 @@ import time_machine
 from playwright.sync_api import Page, expect
 
 from accounts.tests.factories import PASSWORD
-from patients.tests.factories import PatientFactory
 from reminders.models import ConfirmationLog, Dose
 
 pytestmark = pytest.mark.browser
@@ -92,11 +91,6 @@ def todays_doses(patient) -> tuple[Dose, Dose]:
         Dose.objects.get(patient=patient, scheduled_at=datetime(2026, 6, 1, 6, 0, tzinfo=UTC)),
         Dose.objects.get(patient=patient, scheduled_at=datetime(2026, 6, 1, 18, 0, tzinfo=UTC)),
     )
-
-
-@pytest.fixture
-def ann(transactional_db):
-    return PatientFactory(display_name="Ann Example", user__email="ann@example.org")
 
 
 def test_a_patient_adds_a_medication_then_takes_undoes_and_skips_doses_in_place(page, ann):

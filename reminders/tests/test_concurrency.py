@@ -6,7 +6,6 @@ import datetime
 from datetime import UTC, timedelta
 
 import pytest
-import time_machine
 from django.db.models import Count
 
 from adherence.tests.threads import at_once
@@ -15,11 +14,11 @@ from reminders import services
 from reminders.models import ConfirmationLog, Dose
 from reminders.schedule import MaxPerPeriod, Repeat, Schedule, Step
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
-
 # Sunday 1 March 2026: London is on GMT, so local times equal UTC.
 MORNING = datetime.datetime(2026, 3, 1, 8, 10, tzinfo=UTC)
 DAY = timedelta(days=1)
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.clock(MORNING - timedelta(hours=2))]
 
 
 def daily(*times: str) -> Schedule:
@@ -31,12 +30,6 @@ def medication(patient, *times: str):
     return services.medication_create(
         patient=patient, schedule=daily(*times), medication_name="Metformin", dosage="500 mg"
     )
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(MORNING - timedelta(hours=2), tick=False) as traveller:
-        yield traveller
 
 
 def test_two_confirmations_of_the_same_dose_at_once_make_one_log(clock):

@@ -10,7 +10,6 @@ import datetime
 from datetime import UTC, timedelta
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from adherence.tests.html import Page, get, post
@@ -21,22 +20,15 @@ from reminders.models import Dose, MedicationReminder
 from reminders.schedule import Repeat, Schedule, Step
 from reminders.services import NO_MORE_DOSES
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime.datetime(2026, 6, 1, 7, 0, tzinfo=UTC)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(NOW)]
 
 
 @pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def nina(client):
-    nina = PatientFactory(display_name="Nina York", time_zone="America/New_York")
+def nina_signed_in(clock, client, nina) -> None:
+    """Every test here is Nina in New York, signed in, at NOW."""
     client.force_login(nina.user)
-    return nina
 
 
 def new_url(patient) -> str:

@@ -8,7 +8,6 @@ import re
 from datetime import UTC, timedelta
 
 import pytest
-import time_machine
 from allauth.account.models import EmailAddress
 from django.core.management import call_command
 from django.db.models import F
@@ -20,16 +19,10 @@ from adherence.tests.html import get
 from patients.models import CareLink, PatientProfile
 from reminders.models import ConfirmationLog, Dose, MedicationReminder
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime.datetime(2026, 6, 1, 7, 0, tzinfo=UTC)  # Monday, 08:00 in London
 SIGN_IN = re.compile(r"as the (patient|caregiver):\s+(\S+@\S+) / (\S+)")
 
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(NOW), pytest.mark.usefixtures("clock")]
 
 
 def seed(**options) -> str:

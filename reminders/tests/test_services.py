@@ -30,8 +30,6 @@ from reminders.schedule import MaxPerPeriod, Repeat, Schedule, Step
 from reminders.services import NO_MORE_DOSES, DoseError, OverMaximum
 from reminders.tasks import make_doses
 
-pytestmark = pytest.mark.django_db
-
 # Sunday 1 March 2026, noon UTC: noon in London (GMT), 13:00 in Berlin, 04:00 in Los Angeles.
 T0 = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -41,6 +39,8 @@ LONDON = "Europe/London"
 NEW_YORK = "America/New_York"
 LOS_ANGELES = "America/Los_Angeles"
 BERLIN = "Europe/Berlin"
+
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(T0)]
 
 
 def utc(*parts: int) -> datetime.datetime:
@@ -99,17 +99,6 @@ def job(now: datetime.datetime | None = None) -> tuple[int, int]:
     with CaptureQueriesContext(connection) as queries:
         made = services.doses_make_ahead(now=now)
     return made, len(queries)
-
-
-@pytest.fixture
-def patient():
-    return PatientFactory(time_zone=LONDON)
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(T0, tick=False) as traveller:
-        yield traveller
 
 
 # --- 1. Making doses ahead -----------------------------------------------------------------------
@@ -489,7 +478,7 @@ def test_a_dose_at_0130_on_the_us_fall_back_day_happens_once(clock):
 
 
 @pytest.fixture
-def morning(patient):
+def morning_dose(patient):
     """A daily 08:00 medication (one-hour window) made at 06:00 on 1 March; the clock stands at 08:10."""
     with time_machine.travel(utc(2026, 3, 1, 6), tick=False) as traveller:
         reminder = medication(patient, "08:00")
@@ -497,8 +486,8 @@ def morning(patient):
         yield reminder, dose_at(reminder, "2026-03-01 08:00"), traveller
 
 
-def test_confirming_marks_the_dose_taken_and_logs_who_when_and_how(patient, morning):
-    reminder, dose, _ = morning
+def test_confirming_marks_the_dose_taken_and_logs_who_when_and_how(patient, morning_dose):
+    reminder, dose, _ = morning_dose
 
     log = services.dose_confirm(dose=dose, by=patient.user, method="web", taken_at=utc(2026, 3, 1, 8, 5))
 
@@ -520,8 +509,8 @@ def test_confirming_marks_the_dose_taken_and_logs_who_when_and_how(patient, morn
     assert (log.role, log.method, log.late, log.undone_at) == ("patient", "web", False, None)
 
 
-def test_a_caregiver_confirming_is_logged_as_the_caregiver(patient, morning):
-    _, dose, _ = morning
+def test_a_caregiver_confirming_is_logged_as_the_caregiver(patient, morning_dose):
+    _, dose, _ = morning_dose
     link = CareLinkFactory(patient=patient, can_confirm_doses=True)
 
     log = services.dose_confirm(dose=dose, by=link.caregiver, method="link")
@@ -534,8 +523,8 @@ def test_a_caregiver_confirming_is_logged_as_the_caregiver(patient, morning):
     )
 
 
-def test_confirming_twice_returns_the_same_log(patient, morning):
-    _, dose, clock = morning
+def test_confirming_twice_returns_the_same_log(patient, morning_dose):
+    _, dose, clock = morning_dose
     first = services.dose_confirm(dose=dose, by=patient.user, method="web")
     clock.move_to(utc(2026, 3, 1, 8, 11))
     stale = Dose.objects.get(pk=dose.pk)
@@ -548,8 +537,8 @@ def test_confirming_twice_returns_the_same_log(patient, morning):
     assert Dose.objects.get(pk=dose.pk).taken_at == utc(2026, 3, 1, 8, 10)
 
 
-def test_confirming_after_the_window_is_allowed_and_marked_late(patient, morning):
-    _, dose, clock = morning
+def test_confirming_after_the_window_is_allowed_and_marked_late(patient, morning_dose):
+    _, dose, clock = morning_dose
     clock.move_to(utc(2026, 3, 1, 9, 30))  # the window ended at 09:00
 
     log = services.dose_confirm(dose=dose, by=patient.user, method="web")
@@ -560,8 +549,8 @@ def test_confirming_after_the_window_is_allowed_and_marked_late(patient, morning
     assert log.late is True
 
 
-def test_a_missed_dose_can_be_confirmed_late(patient, morning):
-    _, dose, clock = morning
+def test_a_missed_dose_can_be_confirmed_late(patient, morning_dose):
+    _, dose, clock = morning_dose
     clock.move_to(utc(2026, 3, 1, 11))
     Dose.objects.filter(pk=dose.pk).update(status=Dose.Status.MISSED, resolved_at=utc(2026, 3, 1, 9, 1))
 
@@ -571,8 +560,8 @@ def test_a_missed_dose_can_be_confirmed_late(patient, morning):
     assert (dose.status, dose.taken_at, log.late) == (Dose.Status.TAKEN, utc(2026, 3, 1, 10, 30), True)
 
 
-def test_a_time_still_to_come_or_long_before_the_dose_is_refused(patient, morning):
-    reminder, dose, clock = morning
+def test_a_time_still_to_come_or_long_before_the_dose_is_refused(patient, morning_dose):
+    reminder, dose, clock = morning_dose
 
     with pytest.raises(DoseError, match="still to come"):
         services.dose_confirm(dose=dose, by=patient.user, method="web", taken_at=utc(2026, 3, 1, 8, 30))
@@ -587,8 +576,8 @@ def test_a_time_still_to_come_or_long_before_the_dose_is_refused(patient, mornin
     services.dose_confirm(dose=tomorrow, by=patient.user, method="web", taken_at=utc(2026, 3, 1, 20, 1))
 
 
-def test_a_dose_up_to_12_hours_early_can_be_confirmed(patient, morning):
-    reminder, _, clock = morning
+def test_a_dose_up_to_12_hours_early_can_be_confirmed(patient, morning_dose):
+    reminder, _, clock = morning_dose
     clock.move_to(utc(2026, 3, 1, 20))
     tomorrow = dose_at(reminder, "2026-03-02 08:00")
 
@@ -597,8 +586,8 @@ def test_a_dose_up_to_12_hours_early_can_be_confirmed(patient, morning):
     assert (Dose.objects.get(pk=tomorrow.pk).status, log.late) == (Dose.Status.TAKEN, False)
 
 
-def test_a_schedule_edit_keeps_a_dose_taken_early(patient, morning):
-    reminder, _, clock = morning
+def test_a_schedule_edit_keeps_a_dose_taken_early(patient, morning_dose):
+    reminder, _, clock = morning_dose
     clock.move_to(utc(2026, 3, 1, 21))
     tomorrow = dose_at(reminder, "2026-03-02 08:00")
     services.dose_confirm(dose=tomorrow, by=patient.user, method="web")
@@ -611,8 +600,8 @@ def test_a_schedule_edit_keeps_a_dose_taken_early(patient, morning):
     assert reminder.doses.get(scheduled_at=utc(2026, 3, 3, 8)).window_ends_at == utc(2026, 3, 3, 8, 30)
 
 
-def test_rebuilding_says_how_many_doses_are_new(patient, morning):
-    reminder, _, clock = morning
+def test_rebuilding_says_how_many_doses_are_new(patient, morning_dose):
+    reminder, _, clock = morning_dose
     clock.move_to(utc(2026, 3, 1, 21))
     services.dose_confirm(dose=dose_at(reminder, "2026-03-02 08:00"), by=patient.user, method="web")
     before = reminder.doses.count()
@@ -624,8 +613,8 @@ def test_rebuilding_says_how_many_doses_are_new(patient, morning):
     assert made == 6
 
 
-def test_a_schedule_edit_keeps_the_log_of_an_undone_confirmation(patient, morning):
-    reminder, _, clock = morning
+def test_a_schedule_edit_keeps_the_log_of_an_undone_confirmation(patient, morning_dose):
+    reminder, _, clock = morning_dose
     clock.move_to(utc(2026, 3, 1, 21))
     log = services.dose_confirm(dose=dose_at(reminder, "2026-03-02 08:00"), by=patient.user, method="web")
     clock.move_to(utc(2026, 3, 1, 21, 5))
@@ -637,8 +626,8 @@ def test_a_schedule_edit_keeps_the_log_of_an_undone_confirmation(patient, mornin
     assert ConfirmationLog.objects.get(pk=log.pk).undone_at == utc(2026, 3, 1, 21, 5)
 
 
-def test_a_skipped_dose_cannot_be_confirmed_until_the_skip_is_undone(patient, morning):
-    _, dose, clock = morning
+def test_a_skipped_dose_cannot_be_confirmed_until_the_skip_is_undone(patient, morning_dose):
+    _, dose, clock = morning_dose
     services.dose_skip(dose=dose, by=patient.user, reason="unwell")
 
     with pytest.raises(DoseError, match=r"skipped\. Undo the skip first"):
@@ -652,8 +641,10 @@ def test_a_skipped_dose_cannot_be_confirmed_until_the_skip_is_undone(patient, mo
     assert Dose.objects.get(pk=dose.pk).status == Dose.Status.TAKEN
 
 
-def test_undo_within_ten_minutes_restores_pending_and_a_new_confirmation_is_a_second_log(patient, morning):
-    _, dose, clock = morning
+def test_undo_within_ten_minutes_restores_pending_and_a_new_confirmation_is_a_second_log(
+    patient, morning_dose
+):
+    _, dose, clock = morning_dose
     first = services.dose_confirm(dose=dose, by=patient.user, method="web")
 
     clock.move_to(utc(2026, 3, 1, 8, 19))
@@ -672,8 +663,8 @@ def test_undo_within_ten_minutes_restores_pending_and_a_new_confirmation_is_a_se
     assert Dose.objects.get(pk=dose.pk).taken_at == utc(2026, 3, 1, 8, 25)
 
 
-def test_undo_after_the_window_has_ended_leaves_the_dose_missed(patient, morning):
-    _, dose, clock = morning
+def test_undo_after_the_window_has_ended_leaves_the_dose_missed(patient, morning_dose):
+    _, dose, clock = morning_dose
     clock.move_to(utc(2026, 3, 1, 9, 30))
     services.dose_confirm(dose=dose, by=patient.user, method="web")
 
@@ -687,8 +678,8 @@ def test_undo_after_the_window_has_ended_leaves_the_dose_missed(patient, morning
     )
 
 
-def test_undo_more_than_ten_minutes_later_is_refused(patient, morning):
-    _, dose, clock = morning
+def test_undo_more_than_ten_minutes_later_is_refused(patient, morning_dose):
+    _, dose, clock = morning_dose
     log = services.dose_confirm(dose=dose, by=patient.user, method="web")
 
     clock.move_to(utc(2026, 3, 1, 8, 10) + UNDO_WINDOW + MINUTE)
@@ -700,14 +691,14 @@ def test_undo_more_than_ten_minutes_later_is_refused(patient, morning):
     assert log.undone_at is None
 
 
-def test_nothing_to_undo_on_a_pending_dose(patient, morning):
-    _, dose, _ = morning
+def test_nothing_to_undo_on_a_pending_dose(patient, morning_dose):
+    _, dose, _ = morning_dose
     with pytest.raises(DoseError, match="nothing to undo"):
         services.dose_undo(dose=dose, by=patient.user)
 
 
-def test_skipping_needs_a_reason_and_other_needs_a_note(patient, morning):
-    _, dose, _ = morning
+def test_skipping_needs_a_reason_and_other_needs_a_note(patient, morning_dose):
+    _, dose, _ = morning_dose
 
     with pytest.raises(DoseError, match="Choose why"):
         services.dose_skip(dose=dose, by=patient.user, reason="")
@@ -725,16 +716,16 @@ def test_skipping_needs_a_reason_and_other_needs_a_note(patient, morning):
     )
 
 
-def test_a_taken_dose_cannot_be_skipped(patient, morning):
-    _, dose, _ = morning
+def test_a_taken_dose_cannot_be_skipped(patient, morning_dose):
+    _, dose, _ = morning_dose
     services.dose_confirm(dose=dose, by=patient.user, method="web")
     with pytest.raises(DoseError, match="already recorded as taken"):
         services.dose_skip(dose=dose, by=patient.user, reason="unwell")
     assert Dose.objects.get(pk=dose.pk).status == Dose.Status.TAKEN
 
 
-def test_is_confirmed_says_whether_the_latest_due_dose_was_taken(patient, morning):
-    reminder, dose, clock = morning
+def test_is_confirmed_says_whether_the_latest_due_dose_was_taken(patient, morning_dose):
+    reminder, dose, clock = morning_dose
 
     def both() -> tuple[bool, bool]:
         fresh = MedicationReminder.objects.get(pk=reminder.pk)

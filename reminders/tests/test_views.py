@@ -15,7 +15,6 @@ import datetime
 from datetime import UTC, timedelta
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from adherence.tests.html import Node, Page, get, parse, post
@@ -27,19 +26,16 @@ from reminders.tests.factories import AsNeededFactory, MedicationFactory, daily
 from reminders.tests.world import (
     NOW,
     TODAY,
-    World,
     count_queries,
     dose_at,
     local,
-    make_world,
     medication,
     taken,
 )
 
-pytestmark = pytest.mark.django_db
-
-
 # --- Reading pages as a person does ----------------------------------------------------------------
+
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(NOW), pytest.mark.usefixtures("clock")]
 
 
 def describe(row: Node) -> tuple[str, str, str]:
@@ -62,17 +58,6 @@ def htmx_post(client, url: str, data: dict | None = None) -> Node:
 
 
 # --- The world ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def world() -> World:
-    return make_world()
 
 
 # --- Today ---------------------------------------------------------------------------------------------
