@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from audit.models import AuditEntry
 from patients import phone
-from patients.models import PatientProfile, available_time_zones
+from patients.models import PatientProfile, available_time_zones, validate_date_of_birth
 from reminders import schedule as schedule_rules
 from reminders.fhir import to_fhir
 from reminders.models import ConfirmationLog, Dose, MedicationReminder, MissedDoseAlert
@@ -26,6 +26,9 @@ class StrictCharField(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        # Kept as sent, but a required text of spaces only is as empty as the pages' forms find it.
+        if not self.allow_blank and not data.strip():
+            self.fail("blank")
         return super().to_internal_value(data)
 
 
@@ -40,7 +43,9 @@ class PatientSerializer(serializers.ModelSerializer):
     objectId = serializers.UUIDField(source="object_id", read_only=True)
     user = ObjectIdField(source="user.object_id")
     displayName = StrictCharField(source="display_name", max_length=150)
-    dateOfBirth = serializers.DateField(source="date_of_birth", required=False, allow_null=True)
+    dateOfBirth = serializers.DateField(
+        source="date_of_birth", required=False, allow_null=True, validators=[validate_date_of_birth]
+    )
     phoneNumber = StrictCharField(
         source="phone_number", max_length=32, help_text="E.164, e.g. +447911123456."
     )

@@ -3,10 +3,9 @@ from __future__ import annotations
 import datetime
 
 from django import forms
-from django.utils import timezone
 
 from patients import phone
-from patients.models import CareLink, PatientProfile, available_time_zones
+from patients.models import CareLink, PatientProfile, available_time_zones, validate_date_of_birth
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
@@ -65,14 +64,9 @@ class PatientProfileForm(forms.ModelForm):
         }
 
     def clean_date_of_birth(self) -> datetime.date | None:
+        # The model field's own rule (patients.models.validate_date_of_birth), said at once.
         born = self.cleaned_data.get("date_of_birth")
-        if born is None:
-            return None
-        today = timezone.localdate()
-        if born > today:
-            raise forms.ValidationError("The date of birth cannot be in the future.")
-        if born.year < today.year - 130:
-            raise forms.ValidationError("Check the year: that is more than 130 years ago.")
+        validate_date_of_birth(born)
         return born
 
 

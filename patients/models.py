@@ -9,6 +9,7 @@ do what is decided in patients/access.py, never here.
 
 from __future__ import annotations
 
+import datetime
 import secrets
 import uuid
 import zoneinfo
@@ -26,6 +27,28 @@ def validate_time_zone(value: str) -> None:
             "%(value)s is not a time zone we know. Choose one from the list, such as Europe/London.",
             params={"value": value},
             code="invalid_time_zone",
+        )
+
+
+# A date of birth's bounds, here and nowhere else: the profile and onboarding pages, the admin
+# (through the model field) and the API (api/serializers.py) all use validate_date_of_birth.
+EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)
+# "Today" where it is already tomorrow: a date of birth that is today anywhere on Earth
+# (UTC+14) is not in the future, whatever the server's zone.
+_EARLIEST_ZONE_AHEAD = datetime.timedelta(hours=14)
+
+
+def validate_date_of_birth(value: datetime.date | None) -> None:
+    """Not in the future, and not before 1900 (a typo such as 0001-01-01 or 9999-12-31)."""
+    if value is None:
+        return
+    if value > (timezone.now() + _EARLIEST_ZONE_AHEAD).date():
+        raise ValidationError("The date of birth cannot be in the future.", code="future_birth_date")
+    if value < EARLIEST_BIRTH_DATE:
+        raise ValidationError(
+            "Check the year: a date of birth is from %(year)s on.",
+            params={"year": EARLIEST_BIRTH_DATE.year},
+            code="birth_date_too_early",
         )
 
 
@@ -49,7 +72,9 @@ class PatientProfile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="patient_profile"
     )
     display_name = models.CharField("name", max_length=150, help_text="Your name as your care team sees it.")
-    date_of_birth = models.DateField("date of birth", null=True, blank=True)
+    date_of_birth = models.DateField(
+        "date of birth", null=True, blank=True, validators=[validate_date_of_birth]
+    )
     phone_number = models.CharField(
         "phone number", max_length=16, help_text="For reminders by text message. Stored in E.164 form."
     )

@@ -211,6 +211,11 @@ class Dose(models.Model):
         return f"{self.reminder} at {self.scheduled_at:%Y-%m-%d %H:%M} UTC"
 
     @property
+    def records_from(self) -> datetime.datetime:
+        """The earliest moment this dose may be recorded, taken or skipped (EARLIEST_BEFORE_SCHEDULE)."""
+        return self.scheduled_at - EARLIEST_BEFORE_SCHEDULE
+
+    @property
     def is_resolved(self) -> bool:
         return self.status != self.Status.PENDING
 

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from patients.models import PatientProfile
 from reminders.models import (
-    EARLIEST_BEFORE_SCHEDULE,
     SNOOZE_MINUTES,
     UNDO_WINDOW,
     ConfirmationLog,
@@ -81,8 +80,8 @@ def dose_row(dose: Dose, now: datetime.datetime, zone: datetime.tzinfo) -> DoseR
         and confirmations[0].confirmed_by
     ):
         row.confirmed_by_caregiver = confirmations[0].confirmed_by.email
-    # "Taken" is offered once it can be accepted: from 12 hours before the dose.
-    row.can_take = row.actionable and now >= dose.scheduled_at - EARLIEST_BEFORE_SCHEDULE
+    # "Taken" and "skip" are offered once they can be accepted: from 12 hours before the dose.
+    row.can_take = row.actionable and now >= dose.records_from
     if state == "due_now":
         left = dose.window_ends_at - now
         row.snooze_minutes = tuple(m for m in SNOOZE_MINUTES if datetime.timedelta(minutes=m) < left)

@@ -20,7 +20,6 @@ from audit.models import Action
 from audit.trail import audited_update, jsonable, record, together
 from patients.models import PatientProfile
 from reminders.models import (
-    EARLIEST_BEFORE_SCHEDULE,
     SNOOZE_MINUTES,
     UNDO_WINDOW,
     ConfirmationLog,
@@ -259,7 +258,7 @@ def dose_confirm(
     taken_at = taken_at or now
     if taken_at > now + datetime.timedelta(minutes=1):
         raise DoseError("That time is still to come. Give the time you took it.")
-    if taken_at < dose.scheduled_at - EARLIEST_BEFORE_SCHEDULE:
+    if taken_at < dose.records_from:
         raise DoseError("That is more than 12 hours before this dose was due. Check the time.")
     changes: dict[str, Any] = {
         "status": Dose.Status.TAKEN,
@@ -310,6 +309,14 @@ def dose_skip(
         raise DoseError("Choose why you are skipping this dose.")
     if reason == Dose.SkipReason.OTHER and not note.strip():
         raise DoseError("Say in a few words why you are skipping this dose.")
+    # The same window as "taken": a skip silences the dose's reminders and alerts, so a dose
+    # days ahead cannot be skipped; from 12 hours before it is due, it can.
+    if now < dose.records_from:
+        opens = dose.records_from.astimezone(dose.patient.zone)
+        raise DoseError(
+            "It is too early to skip this dose: a dose can be recorded from 12 hours before it is due, "
+            f"so from {opens:%A %d %B} at {opens:%H:%M}."
+        )
     won = audited_update(
         Dose.objects.filter(pk=dose.pk, status__in=[Dose.Status.PENDING, Dose.Status.MISSED]),
         dose,

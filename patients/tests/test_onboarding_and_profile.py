@@ -298,7 +298,9 @@ def test_onboarding_with_an_unknown_time_zone_says_so_and_keeps_the_rest(client)
     ("born", "said"),
     [
         ("2999-01-01", "The date of birth cannot be in the future."),
-        ("1850-06-01", "Check the year: that is more than 130 years ago."),
+        ("1850-06-01", "Check the year: a date of birth is from 1900 on."),
+        ("0001-01-01", "Check the year: a date of birth is from 1900 on."),
+        ("9999-12-31", "The date of birth cannot be in the future."),
         ("14/03/1950", "Enter a valid date."),
     ],
 )

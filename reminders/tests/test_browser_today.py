@@ -2,7 +2,7 @@
 
 The clock is fixed (time_machine, ticking, so that the browser's waits still
 progress) at 06:30 in London on 1 June 2026: the 07:00 dose is due soon and
-the 19:00 one later today (a medication added later than 07:00 would have no
+the 18:00 one later today (a medication added later than 07:00 would have no
 07:00 dose today: doses are made from now on). The live server runs in the
 test's process, so it keeps the same clock.
 """
@@ -50,7 +50,7 @@ def label(name: str) -> re.Pattern:
 
 
 def add_metformin(page: Page) -> None:
-    """From the Today page: add Metformin 500 mg, every day at 07:00 and 19:00."""
+    """From the Today page: add Metformin 500 mg, every day at 07:00 and 18:00."""
     today(page).get_by_role("link", name="Add a medication").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Add a medication")
     page.get_by_label(label("Medication")).fill("Metformin")
@@ -58,7 +58,7 @@ def add_metformin(page: Page) -> None:
     expect(page.get_by_label("At set times", exact=True)).to_be_checked()
     expect(page.get_by_label("Every day")).to_be_checked()
     page.get_by_label(label("Time 1")).fill("07:00")
-    page.get_by_label(label("Time 2 (optional)")).fill("19:00")
+    page.get_by_label(label("Time 2 (optional)")).fill("18:00")
     page.get_by_role("button", name="Add medication").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My medications")
     expect(page.get_by_role("status")).to_contain_text("Metformin is added.")
@@ -68,15 +68,15 @@ def expect_two_metformin_doses(page: Page) -> None:
     rows = today(page).get_by_role("listitem")
     expect(rows).to_have_count(2)
     expect(rows.nth(0)).to_contain_text("07:00")
-    expect(rows.nth(1)).to_contain_text("19:00")
+    expect(rows.nth(1)).to_contain_text("18:00")
     for row in (rows.nth(0), rows.nth(1)):
         expect(row).to_contain_text("Metformin")
         expect(row).to_contain_text("500 mg")
 
 
 def skip_because_unwell(page: Page, time: str) -> None:
-    """Open the panel under a dose ("Taken earlier, or skip", or for a dose more than 12 hours
-    away only "Skip this dose") and skip it because of feeling unwell."""
+    """Open the panel under a dose ("Taken earlier, or skip": offered from 12 hours before the
+    dose, as both are accepted from then) and skip it because of feeling unwell."""
     row = dose_row(page, time)
     row.locator("summary").click()
     skip_reasons = row.get_by_role("group", name="Skip this dose because")
@@ -86,10 +86,10 @@ def skip_because_unwell(page: Page, time: str) -> None:
 
 
 def todays_doses(patient) -> tuple[Dose, Dose]:
-    """The doses of 1 June at 07:00 and 19:00 London time."""
+    """The doses of 1 June at 07:00 and 18:00 London time."""
     return (
         Dose.objects.get(patient=patient, scheduled_at=datetime(2026, 6, 1, 6, 0, tzinfo=UTC)),
-        Dose.objects.get(patient=patient, scheduled_at=datetime(2026, 6, 1, 18, 0, tzinfo=UTC)),
+        Dose.objects.get(patient=patient, scheduled_at=datetime(2026, 6, 1, 17, 0, tzinfo=UTC)),
     )
 
 
@@ -101,7 +101,7 @@ def test_a_patient_adds_a_medication_then_takes_undoes_and_skips_doses_in_place(
         expect_two_metformin_doses(page)
         today_url = page.url
 
-        morning, evening = dose_row(page, "07:00"), dose_row(page, "19:00")
+        morning, evening = dose_row(page, "07:00"), dose_row(page, "18:00")
         expect(morning.get_by_text("Due soon", exact=True)).to_be_visible()
         expect(evening.get_by_text("Later today", exact=True)).to_be_visible()
 
@@ -120,10 +120,10 @@ def test_a_patient_adds_a_medication_then_takes_undoes_and_skips_doses_in_place(
         expect(morning.get_by_text(TAKEN_AT_ABOUT_NOW)).to_be_visible()
         assert page.evaluate("window.__marker") == 1
 
-        skip_because_unwell(page, "19:00")
+        skip_because_unwell(page, "18:00")
         expect(evening.get_by_text("Skipped: felt unwell", exact=True)).to_be_visible()
         expect(evening.get_by_role("button", name=re.compile(r"^Taken"))).to_have_count(0)
-        expect(evening.get_by_role("button", name="Undo Metformin 19:00", exact=True)).to_be_visible()
+        expect(evening.get_by_role("button", name="Undo Metformin 18:00", exact=True)).to_be_visible()
         assert page.evaluate("window.__marker") == 1
         assert page.url == today_url
         # The other row was left as it was.
@@ -133,7 +133,7 @@ def test_a_patient_adds_a_medication_then_takes_undoes_and_skips_doses_in_place(
         assert page.evaluate("window.__marker") is None
         expect_two_metformin_doses(page)
         expect(dose_row(page, "07:00").get_by_text(TAKEN_AT_ABOUT_NOW)).to_be_visible()
-        expect(dose_row(page, "19:00").get_by_text("Skipped: felt unwell", exact=True)).to_be_visible()
+        expect(dose_row(page, "18:00").get_by_text("Skipped: felt unwell", exact=True)).to_be_visible()
 
     morning_dose, evening_dose = todays_doses(ann)
     assert morning_dose.reminder.medication_name == "Metformin"
@@ -170,11 +170,11 @@ def test_without_javascript_taken_undo_and_skip_are_form_posts_back_to_today_wit
         dose_row(page, "07:00").get_by_role("button", name="Taken Metformin 07:00", exact=True).click()
         expect(page.get_by_role("status")).to_contain_text("Metformin: taken.")
 
-        skip_because_unwell(page, "19:00")
+        skip_because_unwell(page, "18:00")
         expect(page.get_by_role("status")).to_contain_text("Metformin: skipped.")
         assert page.url == today_url
         expect(dose_row(page, "07:00").get_by_text(TAKEN_AT_ABOUT_NOW)).to_be_visible()
-        expect(dose_row(page, "19:00").get_by_text("Skipped: felt unwell", exact=True)).to_be_visible()
+        expect(dose_row(page, "18:00").get_by_text("Skipped: felt unwell", exact=True)).to_be_visible()
 
     morning_dose, evening_dose = todays_doses(ann)
     assert (morning_dose.status, evening_dose.status) == (Dose.Status.TAKEN, Dose.Status.SKIPPED)

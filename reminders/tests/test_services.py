@@ -270,7 +270,8 @@ def test_editing_a_schedule_replaces_future_pending_doses_and_keeps_the_past(pat
     Dose.objects.filter(pk=missed.pk).update(status=Dose.Status.MISSED, resolved_at=utc(2026, 2, 28, 9))
     due = dose_at(reminder, "2026-03-01 08:00")  # due this morning, still pending
     away = dose_at(reminder, "2026-03-03 08:00")
-    services.dose_skip(dose=away, by=user, reason="away")  # skipped ahead of time
+    # Skipped ahead of time, the evening before (within 12 hours of it, as a skip must be).
+    services.dose_skip(dose=away, by=user, reason="away", now=utc(2026, 3, 2, 20, 30))
     before = {
         dose.pk: (dose.scheduled_at, dose.status)
         for dose in Dose.objects.filter(pk__in=[taken.pk, skipped.pk, missed.pk, due.pk, away.pk])
