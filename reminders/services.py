@@ -26,7 +26,7 @@ from reminders.models import (
     Dose,
     MedicationReminder,
 )
-from reminders.schedule import Schedule, occurrences
+from reminders.schedule import MAX_PER_PERIOD_HOURS, Schedule, occurrences
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -183,9 +183,56 @@ def doses_rebuild(*, reminder: MedicationReminder, now: datetime.datetime | None
     now = now or timezone.now()
     # Serialise with the make-doses job, which locks the same row (see doses_make_ahead).
     MedicationReminder.objects.select_for_update().filter(pk=reminder.pk).first()
-    reminder.doses.filter(status=Dose.Status.PENDING, scheduled_at__gt=now).delete()
+    doses_remove_future(reminder=reminder, now=now)
     reminder.doses_until = now
     return doses_extend(reminder=reminder, until=now + horizon(), now=now)
+
+
+def doses_remove_future(*, reminder: MedicationReminder, now: datetime.datetime) -> int:
+    """Remove the medication's pending doses after `now`, in a fixed number of statements, with
+    one audit entry for all of them ("24 future doses removed"). Returns how many were removed.
+
+    A QuerySet.delete() here would read every row and write one audit entry per dose through the
+    delete signal: a pause of a dense schedule cost seconds and thousands of entries, holding
+    SQLite's write lock. Call inside the transaction that locks the medication (doses_rebuild).
+
+    What points at these doses is let go first, as their on_delete says, each in one statement:
+    * a confirmation that was undone (a dose taken early, then undone) keeps its record and loses
+      only its link to the dose, as on_delete=SET_NULL says; the entry names those confirmations;
+    * a notification that named the dose no longer does (the many-to-many's rows);
+    * a dose with a missed-dose alert (CASCADE) is never pending, but should one be, it is kept
+      rather than its alert taken away silently.
+    """
+    future = Dose.objects.filter(
+        reminder=reminder, status=Dose.Status.PENDING, scheduled_at__gt=now, missed_alert__isnull=True
+    )
+    ids = future.values("pk")
+    undone = ConfirmationLog.objects.filter(dose__in=ids)
+    unlinked = [str(key) for key in undone.values_list("object_id", flat=True)]
+    if unlinked:
+        undone.update(dose=None)
+    # Many-to-many rows that name a dose (a notification's doses, declared by a later app): read
+    # from the model's relations, so this app imports nothing above it.
+    for relation in Dose._meta.related_objects:
+        if relation.many_to_many:
+            through = relation.through._base_manager  # type: ignore[attr-defined]
+            target = relation.field.m2m_reverse_field_name()  # type: ignore[attr-defined]
+            through.filter(**{f"{target}__in": ids})._raw_delete(through.db)
+    removed = future._raw_delete(future.db)
+    if removed:
+        record(
+            Action.DELETE,
+            entity_type=Dose._meta.label,
+            patient_id=reminder.patient_id,
+            payload={
+                "summary": f"{removed} future dose{'s' if removed != 1 else ''} removed",
+                "reminder_id": reminder.pk,
+                "removed": removed,
+                "pending_after": jsonable(now),
+                **({"confirmations_unlinked": unlinked} if unlinked else {}),
+            },
+        )
+    return removed
 
 
 def doses_follow_profile(patient: PatientProfile, changed: frozenset[str]) -> None:
@@ -422,7 +469,10 @@ def as_needed_take(
             raise DoseError("A dose of this medication is already recorded at that time.")
         maximum = reminder.parsed_schedule.max_per_period
         if maximum is not None and not over_maximum_ok:
-            taken = recent.filter(taken_at__gt=taken_at - datetime.timedelta(hours=maximum.hours)).count()
+            # A limit stored before its bounds were checked (10**30 hours) must not overflow here:
+            # no window is longer than the longest a schedule may have.
+            hours = min(maximum.hours, MAX_PER_PERIOD_HOURS)
+            taken = recent.filter(taken_at__gt=taken_at - datetime.timedelta(hours=hours)).count()
             if taken >= maximum.count:
                 raise OverMaximum(count=maximum.count, hours=maximum.hours, taken=taken)
         dose = Dose.objects.create(
