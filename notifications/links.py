@@ -1,14 +1,17 @@
 """Signed one-click links in a due-dose email: "Taken" and "Skip", without signing in.
 
 A link names one dose, one action and the person it was sent to, is signed
-with the SECRET_KEY, and works for a day at most, and only while the dose is
-still pending. Opening it shows a confirmation page; only the POST from that
+with the SECRET_KEY, and works for a day at most, only while the dose is
+still pending, and once: a link that recorded its dose is remembered (a digest
+of it, in UsedDoseLink), so opening it again, even after an undo in the app,
+records nothing. Opening it shows a confirmation page; only the POST from that
 page acts, because mail scanners follow links.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -33,6 +36,11 @@ class DoseLink:
     dose: Dose
     user: User
     action: str
+    digest: str  # names this very link (one token), for "used once"
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def make_token(dose, user, action: str) -> str:
@@ -71,4 +79,4 @@ def read_token(token: str) -> DoseLink:
     access_now = access.access_to(user, dose.patient_id)
     if access_now is None or not access_now.allows(access.Action.CONFIRM_DOSES):
         raise BadLink("This link no longer works. Open Adhere to see your doses.")
-    return DoseLink(dose=dose, user=user, action=data["a"])
+    return DoseLink(dose=dose, user=user, action=data["a"], digest=digest(token))

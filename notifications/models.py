@@ -251,3 +251,22 @@ class PushSubscription(models.Model):
 
     def info(self) -> dict:
         return {"endpoint": self.endpoint, "keys": {"p256dh": self.p256dh, "auth": self.auth}}
+
+
+class UsedDoseLink(models.Model):
+    """A signed dose link that has recorded its dose: a link works once (notifications/links.py).
+
+    Keyed by a digest of the token, never the token itself (it is a credential while it lasts).
+    No foreign key to the dose: the dose may be removed (a paused medication's future doses go
+    in one statement) while the fact that this link was used must stay until it expires anyway.
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    action = models.CharField(max_length=8)
+    used_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "used dose link"
+
+    def __str__(self) -> str:
+        return f"Dose link used {self.used_at:%Y-%m-%d %H:%M} UTC ({self.action})"

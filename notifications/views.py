@@ -13,7 +13,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.http import SignedInRequest
 from accounts.idle import passive
-from audit.trail import acting_as, actor_for
 from notifications import selectors, services
 from notifications.forms import NotificationSettingsForm
 from notifications.links import BadLink, read_token
@@ -22,7 +21,7 @@ from patients import access
 from patients.access import Action
 from reminders import services as dose_services
 from reminders.forms import SkipForm
-from reminders.models import ConfirmationLog, Dose, MissedDoseAlert
+from reminders.models import Dose, MissedDoseAlert
 
 
 @login_required
@@ -142,13 +141,27 @@ def alert_acknowledge(request: SignedInRequest, alert_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def dose_link(request: HttpRequest, token: str) -> HttpResponse:
-    """A one-click link from a due-dose email: shows what it will do; only the POST acts."""
+    """A one-click link from a due-dose email: shows what it will do; only the POST acts, once.
+
+    With someone other than the link's holder signed in, the page says whose dose it is and who
+    will be recorded as doing it (services.dose_link_actor), and asks for an explicit "yes".
+    """
     try:
         link = read_token(token)
     except BadLink as error:
         return render(request, "notifications/dose_link.html", {"problem": str(error)}, status=400)
     dose = link.dose
-    context = {"dose": dose, "action": link.action, "at": dose.scheduled_at.astimezone(dose.patient.zone)}
+    acting = services.dose_link_actor(link=link, signed_in=request.user)  # type: ignore[arg-type]
+    context = {
+        "dose": dose,
+        "action": link.action,
+        "at": dose.scheduled_at.astimezone(dose.patient.zone),
+        "acting": acting,
+        "signed_in": request.user if acting.kind != "holder" else None,
+    }
+    if used := services.dose_link_used(link=link):
+        context["used"] = used
+        return render(request, "notifications/dose_link.html", context)
     if dose.status != Dose.Status.PENDING:
         context["already"] = dose
         return render(request, "notifications/dose_link.html", context)
@@ -158,16 +171,16 @@ def dose_link(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         if form is not None and not form.is_valid():
             return render(request, "notifications/dose_link.html", context, status=400)
-        with acting_as(actor_for(link.user), request.path):
-            try:
-                if link.action == "taken":
-                    dose_services.dose_confirm(dose=dose, by=link.user, method=ConfirmationLog.Method.LINK)
-                else:
-                    # A skip link always has its form.
-                    dose_services.dose_skip(dose=dose, by=link.user, **form.cleaned_data)  # type: ignore[union-attr]
-            except dose_services.DoseError as error:
-                context["problem"] = str(error)
-                return render(request, "notifications/dose_link.html", context, status=400)
-        dose.refresh_from_db()
+        if acting.kind != "holder" and request.POST.get("for_patient") != str(dose.patient.object_id):
+            context["problem"] = f"Tick the box to say this is for {dose.patient.display_name}."
+            return render(request, "notifications/dose_link.html", context, status=400)
+        try:
+            dose = services.dose_link_act(link=link, acting=acting, **(form.cleaned_data if form else {}))
+        except services.LinkAlreadyUsed as error:
+            context["used"] = error.used
+            return render(request, "notifications/dose_link.html", context)
+        except dose_services.DoseError as error:
+            context["problem"] = str(error)
+            return render(request, "notifications/dose_link.html", context, status=400)
         context["done"] = dose
     return render(request, "notifications/dose_link.html", context)

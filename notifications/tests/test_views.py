@@ -574,8 +574,8 @@ def test_pressing_taken_records_the_dose_once(due, ann):
 
     again = post(client, link(due, "taken"))
 
-    assert again.h1 == "This dose is already recorded"
-    assert "Metformin 500 mg, due Wed 4 Mar, 08:00: taken." in again.main
+    assert again.h1 == "This link was already used"
+    assert "as taken on Wed 4 Mar, 08:05. A link in a reminder works once" in again.main
     assert ConfirmationLog.objects.count() == 1
 
 
