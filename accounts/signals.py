@@ -6,12 +6,15 @@ import time
 
 from allauth.usersessions.models import UserSession
 
-from accounts.idle import LAST_ACTIVITY_KEY
+from accounts.idle import LAST_ACTIVITY_KEY, SIGNED_IN_AT_KEY, STAFF_KEY
 
 
 def start_activity_clock(sender, request, user, **kwargs) -> None:
-    """Signing in is activity: the idle logoff counts from here."""
-    request.session[LAST_ACTIVITY_KEY] = int(time.time())
+    """Signing in is activity: the idle logoff counts from here, and a session token's lifetime."""
+    now = int(time.time())
+    request.session[LAST_ACTIVITY_KEY] = now
+    request.session[SIGNED_IN_AT_KEY] = now
+    request.session[STAFF_KEY] = bool(user.is_staff)
 
 
 def end_other_sessions(sender, request, user, **kwargs) -> None:

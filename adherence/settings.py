@@ -240,6 +240,11 @@ if OIDC_SERVER_URL and OIDC_CLIENT_ID:
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30, minimum=1) * 60
 REMEMBER_DEVICE_DAYS = env_int("REMEMBER_DEVICE_DAYS", 30, minimum=1, maximum=30)
 SESSION_COOKIE_AGE = REMEMBER_DEVICE_DAYS * 24 * 60 * 60
+# An app's session token (X-Session-Token) keeps the idle rule above and ends this long after
+# signing in, however active (accounts.idle.token_session_refused).
+SESSION_TOKEN_MAX_AGE = (
+    env_int("SESSION_TOKEN_MAX_AGE_HOURS", 24, minimum=1, maximum=REMEMBER_DEVICE_DAYS * 24) * 60 * 60
+)
 
 # --- Email --------------------------------------------------------------------
 # Console by default (mail is printed where `make run` runs); SMTP as soon as

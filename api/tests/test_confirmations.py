@@ -7,7 +7,7 @@ import datetime
 import pytest
 import time_machine
 
-from api.tests.helpers import CONFIRMATIONS, DOSES, REMINDERS, detail, is_uuid
+from api.tests.helpers import CONFIRMATIONS, DOSES, REMINDERS, detail, is_uuid, log_in
 from patients.models import CareLink
 from patients.tests.factories import CareLinkFactory
 from reminders import services
@@ -87,6 +87,7 @@ def test_a_time_taken_can_be_given(ann_api, dose):
 
 def test_a_dose_taken_after_its_window_is_confirmed_as_late(ann_api, dose):
     with time_machine.travel(T0 + 2 * HOUR, tick=False):
+        ann_api.token = log_in(ann_api.client, dose.patient.user.email)  # hours later: signed in again
         response = ann_api.post(CONFIRMATIONS, {"dose": str(dose.object_id)})
 
     assert response.status_code == 201

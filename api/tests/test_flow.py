@@ -14,7 +14,18 @@ import time_machine
 from django.test import Client
 
 from accounts.tests.factories import PASSWORD, UserFactory
-from api.tests.helpers import CONFIRMATIONS, DOSES, LOGIN, PATIENTS, REMINDERS, Api, detail, is_uuid, send
+from api.tests.helpers import (
+    CONFIRMATIONS,
+    DOSES,
+    LOGIN,
+    PATIENTS,
+    REMINDERS,
+    Api,
+    detail,
+    is_uuid,
+    log_in,
+    send,
+)
 from notifications.sweep import sweep_missed
 
 pytestmark = pytest.mark.django_db
@@ -117,6 +128,9 @@ def test_the_flow_through_the_api():
 
         # 20:05: the evening dose is due and not yet taken.
         clock.move_to(EVENING)
+        # Hours later the app signs in again: a token ends after 30 minutes without use.
+        assert api.get(reminder_url).status_code == 401
+        api.token = log_in(api.client, "ann@example.org")
         assert api.get(reminder_url).json()["isConfirmed"] is False
         assert [dose["scheduledAt"] for dose in api.get(f"{DOSES}?status=taken").json()["results"]] == [
             "2026-03-02T08:00:00Z"
@@ -130,6 +144,7 @@ def test_the_flow_queries_missed_dose_alerts():
         # and the scheduler's missed-dose sweep has run.
         clock.move_to(LATE_EVENING)
         sweep_missed()
+        flow.api.token = log_in(flow.api.client, "ann@example.org")  # hours later: signed in again
 
         response = flow.api.get("/api/v1/alerts/")
         evening_now = flow.api.get(detail(DOSES, flow.doses[1]["objectId"]))

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from accounts.tests.factories import UserFactory
-from api.tests.helpers import AUDIT, CONFIRMATIONS, DOSES, PATIENTS, REMINDERS, detail, is_uuid
+from api.tests.helpers import AUDIT, CONFIRMATIONS, DOSES, PATIENTS, REMINDERS, detail, is_uuid, log_in
 from patients.models import PatientProfile
 from reminders.models import Dose, MedicationReminder
 from reminders.tests.factories import DoseFactory, MedicationFactory, daily
@@ -328,6 +328,7 @@ def test_ownership_and_timestamps_of_a_profile_cannot_be_sent(clock, ann, bob, a
     before = PatientProfile.objects.get(pk=ann.pk)
 
     with time_machine.travel(T0 + datetime.timedelta(hours=1), tick=False):
+        ann_api.token = log_in(ann_api.client, ann.user.email)  # an hour later: signed in again
         response = ann_api.patch(
             detail(PATIENTS, ann.object_id),
             {
