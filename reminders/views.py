@@ -7,6 +7,7 @@ patient is decided there, and nothing here repeats it.
 from __future__ import annotations
 
 import datetime
+import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -339,20 +340,29 @@ def dose_snooze(request: SignedInRequest, patient_id: int, dose_id: int) -> Http
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
+_MONTH = re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})")
+
+
 def _month(request: HttpRequest, today: datetime.date) -> tuple[int, int]:
-    try:
-        year, month = (int(part) for part in request.GET.get("month", "").split("-"))
-        datetime.date(year, month, 1)
-    except (TypeError, ValueError):
-        return today.year, today.month
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        return today.year, today.month
-    return year, month
+    """The month asked for with ?month=YYYY-MM, or this month (with a word why) if there is none such."""
+    raw = request.GET.get("month", "")
+    match = _MONTH.fullmatch(raw)
+    if match:
+        year, month = int(match["year"]), int(match["month"])
+        if FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12:
+            return year, month
+    if raw:
+        messages.warning(
+            request,
+            f'There is no month "{raw[:20]}" in the history (write a month as 2026-03); here is this month.',
+        )
+    return today.year, today.month
 
 
 def _medication_filter(request: HttpRequest, patient_access: PatientAccess) -> MedicationReminder | None:
     raw = request.GET.get("medication", "")
-    if not raw.isdigit():
+    # ASCII digits only ("²".isdigit() is true), and no longer than a primary key can be.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
         return None
     return patient_access.patient.medications.filter(pk=int(raw)).first()
 
