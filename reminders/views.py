@@ -96,7 +96,9 @@ def medication_list(request: HttpRequest, patient_id: int) -> HttpResponse:
 def medication_new(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient_access = access.require(request.user, patient_id, Action.MANAGE)
     patient = patient_access.patient
-    form = MedicationForm(request.POST or None, today=patient.local_now().date())
+    form = MedicationForm(
+        request.POST if request.method == "POST" else None, today=patient.local_now().date()
+    )
     if request.method == "POST" and form.is_valid():
         reminder = services.medication_create(
             patient=patient, schedule=form.schedule(), **form.reminder_fields()
@@ -127,7 +129,9 @@ def medication_edit(request: HttpRequest, patient_id: int, medication_id: int) -
                 "unshowable": True,
             },
         )
-    form = MedicationForm(request.POST or None, initial=MedicationForm.initial_for(reminder))
+    form = MedicationForm(
+        request.POST if request.method == "POST" else None, initial=MedicationForm.initial_for(reminder)
+    )
     if request.method == "POST" and form.is_valid():
         services.medication_update(reminder=reminder, schedule=form.schedule(), **form.reminder_fields())
         messages.success(
@@ -259,7 +263,7 @@ def dose_taken(request: SignedInRequest, patient_id: int, dose_id: int) -> HttpR
 def dose_skip(request: SignedInRequest, patient_id: int, dose_id: int) -> HttpResponse:
     patient_access = access.require(request.user, patient_id, Action.CONFIRM_DOSES)
     dose = _dose(patient_access, dose_id)
-    form = SkipForm(request.POST or None)
+    form = SkipForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if not form.is_valid():
             if request.htmx:
