@@ -66,6 +66,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # JSON endpoints: bodies within DATA_UPLOAD_MAX_MEMORY_SIZE (413) and MAX_DEPTH (400), in JSON.
+    "adherence.jsonbody.JSONBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -201,6 +203,7 @@ ACCOUNT_EMAIL_NOTIFICATIONS = True  # tell people when their password or email c
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Adhere: "
 ACCOUNT_SESSION_REMEMBER = None  # ask: "keep me signed in on this device"
 ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"  # the client's address: adherence.proxies
 ACCOUNT_RATE_LIMITS = {
     # allauth's defaults, stated so that they are visibly on.
     "login": "30/m/ip",
@@ -303,8 +306,14 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
-if env_bool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies of ours append to X-Forwarded-For in front of the app (adherence.proxies):
+# the client's address is the one that many entries from the right. 0 ignores the header, which
+# anyone can send. One proxy is assumed behind a TLS proxy.
+NUM_PROXIES = env_int("NUM_PROXIES", 1 if BEHIND_TLS_PROXY else 0, minimum=0, maximum=10)
+ALLAUTH_TRUSTED_PROXY_COUNT = NUM_PROXIES  # allauth's own reading, though its adapter uses ours
 # /healthz is probed over plain HTTP by load balancers and orchestrators.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
@@ -412,13 +421,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],  # DRF's, with a bound on nesting
     # The per-user limit is kept in one row per user (api.throttling); anonymous callers (the
     # public schema and its playground) are limited through the cache, as DRF does.
     "DEFAULT_THROTTLE_CLASSES": [
         "api.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "api.throttling.AnonRateThrottle",
     ],
+    "NUM_PROXIES": NUM_PROXIES,  # api.throttling.AnonRateThrottle uses adherence.proxies; DRF itself too
     "DEFAULT_THROTTLE_RATES": {
         "user": env_str("API_THROTTLE_USER", "2000/hour"),
         "anon": env_str("API_THROTTLE_ANON", "100/hour"),

@@ -40,3 +40,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Errors: JSON for the JSON endpoints, the site's pages for people (adherence.views).
+handler400 = "adherence.views.bad_request"
+handler403 = "adherence.views.permission_denied"
+handler404 = "adherence.views.page_not_found"
+handler500 = "adherence.views.server_error"

@@ -4,11 +4,13 @@ import logging
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from adherence.jsonbody import error_response, is_json_path
 from adherence.models import Heartbeat
 from adherence.tasks import SCHEDULER_HEARTBEAT
 
@@ -17,6 +19,37 @@ logger = logging.getLogger(__name__)
 # The heartbeat job runs every minute; after this long without one, the
 # scheduler is reported late (a report, not a failure: see healthz).
 HEARTBEAT_LATE_AFTER_SECONDS = 5 * 60
+
+
+# The site's error views (handler400 and the others in adherence.urls): a program calling a JSON
+# endpoint (the REST API, allauth's headless API, push subscriptions) gets its error in JSON, with
+# no trace; a person gets the page.
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_json_path(request.path_info):
+        return error_response(request.path_info, 400, "The request could not be understood.")
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_json_path(request.path_info):
+        return error_response(request.path_info, 403, "You do not have permission to do this.")
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_json_path(request.path_info):
+        return error_response(request.path_info, 404, "Not found.")
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if is_json_path(request.path_info):
+        return error_response(
+            request.path_info, 500, "Something went wrong on our side. It was logged; please try again later."
+        )
+    return defaults.server_error(request)
 
 
 def not_here(request: HttpRequest, *args, **kwargs) -> JsonResponse:

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from adherence.text import validate_single_line
 from audit.models import AuditEntry
 from patients import phone
 from patients.models import PatientProfile, available_time_zones, validate_date_of_birth
@@ -17,10 +18,12 @@ from reminders.schedule import Schedule, ScheduleError
 
 
 class StrictCharField(serializers.CharField):
-    """Text only, taken as sent: a number is not quietly made into a string, nothing is trimmed."""
+    """One line of text, taken as sent: a number is not quietly made into a string, nothing is
+    trimmed, and line breaks and control characters are refused (adherence.text)."""
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("trim_whitespace", False)
+        kwargs["validators"] = [*kwargs.get("validators", []), validate_single_line]
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):

@@ -19,7 +19,15 @@ from __future__ import annotations
 from django.db import connections, router
 from rest_framework import throttling
 
+from adherence.proxies import client_ip
 from api.models import RateLimit
+
+
+class AnonRateThrottle(throttling.AnonRateThrottle):
+    """DRF's per-address rate ("anon"), with the address from adherence.proxies (NUM_PROXIES)."""
+
+    def get_ident(self, request) -> str:
+        return client_ip(request)
 
 
 class UserRateThrottle(throttling.UserRateThrottle):

@@ -15,12 +15,13 @@ from rest_framework.response import Response
 
 from api import serializers as api
 from audit.models import AuditEntry
+from notifications import selectors as notification_selectors
 from patients import access
 from patients.access import Action
 from patients.models import PatientProfile
 from patients.services import patient_profile_create, patient_profile_update
 from reminders import services
-from reminders.models import ConfirmationLog, Dose, MedicationReminder, MissedDoseAlert
+from reminders.models import ConfirmationLog, Dose, MedicationReminder
 
 # The API lets only signed-in accounts in (DEFAULT_PERMISSION_CLASSES), so `self.request.user` is a
 # User where the stubs say "or AnonymousUser": the `type: ignore`s on it below say so.
@@ -394,7 +395,7 @@ class AlertViewSet(RecordsCaregiverViews, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         params = self.request.query_params
         alerts = _in_range(
-            MissedDoseAlert.objects.filter(patient__in=access.patients_for(self.request.user)),
+            notification_selectors.alerts_for(self.request.user),  # type: ignore[arg-type]  # the dashboard's rule
             params,
             "alerted_at",
         )

@@ -7,8 +7,6 @@ PushSubscription.toJSON() from static/js/push.js and answer in JSON.
 
 from __future__ import annotations
 
-import json
-
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -20,6 +18,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.http import SignedInRequest
 from accounts.idle import passive
+from adherence import jsonbody
 from notifications import services
 from notifications.channels.push import decode_base64url, endpoint_problem, is_configured
 from notifications.models import PushSubscription
@@ -114,8 +113,10 @@ def _refused(detail: str, errors: dict[str, list[str]] | None = None) -> JsonRes
 def _json_object(request: HttpRequest) -> tuple[dict, str]:
     """The request's JSON object, or a problem in words."""
     try:
-        data = json.loads(request.body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = jsonbody.loads(request.body)
+    except jsonbody.JSONTooDeep as too_deep:
+        return {}, str(too_deep)
+    except ValueError:
         return {}, "The request body is not valid JSON."
     if not isinstance(data, dict):
         return {}, "The request body must be a JSON object."

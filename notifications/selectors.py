@@ -77,14 +77,27 @@ def name_handlers(alerts: Iterable[MissedDoseAlert]) -> None:
         )
 
 
+def alerts_for(user: User) -> QuerySet[MissedDoseAlert]:
+    """The missed-dose alerts a user may see: the one rule for the dashboard, the API and acknowledging.
+
+    A patient's own, and those of the patients whose care link tells this user about missed doses
+    (Action.RECEIVE_ALERTS): a caregiver who may only look at a patient sees their doses, missed
+    ones too, but not the alerts, in the pages and the API alike.
+    """
+    return MissedDoseAlert.objects.filter(patient__in=access.patients_for(user, Action.RECEIVE_ALERTS))
+
+
+def caregiver_alerts_for(user: User) -> QuerySet[MissedDoseAlert]:
+    """alerts_for(user) without the user's own: what they get as a caregiver."""
+    return alerts_for(user).exclude(patient__user=user)
+
+
 def alerts_panel(user: User) -> dict[str, Any]:
     """Missed-dose alerts of the patients this user gets alerts for: open ones, and who took the others."""
     since = timezone.now() - OPEN_ALERTS_WINDOW
     alerts = list(
-        MissedDoseAlert.objects.filter(
-            patient__in=access.patients_for(user, Action.RECEIVE_ALERTS), alerted_at__gte=since
-        )
-        .exclude(patient__user=user)
+        caregiver_alerts_for(user)
+        .filter(alerted_at__gte=since)
         .select_related("patient", "dose__reminder", "acknowledged_by")
         .order_by("-alerted_at", "-pk")[:50]
     )

@@ -17,11 +17,9 @@ from notifications import selectors, services
 from notifications.forms import NotificationSettingsForm
 from notifications.links import BadLink, read_token
 from notifications.models import NotificationSettings
-from patients import access
-from patients.access import Action
 from reminders import services as dose_services
 from reminders.forms import SkipForm
-from reminders.models import Dose, MissedDoseAlert
+from reminders.models import Dose
 
 
 @login_required
@@ -115,12 +113,7 @@ def alerts_panel(request: SignedInRequest) -> HttpResponse:
 @require_POST
 def alert_acknowledge(request: SignedInRequest, alert_id: int) -> HttpResponse:
     """A caregiver says "I'm handling it". Only caregivers whose link includes alerts may."""
-    alert = get_object_or_404(
-        MissedDoseAlert.objects.filter(
-            patient__in=access.patients_for(request.user, Action.RECEIVE_ALERTS)
-        ).exclude(patient__user=request.user),
-        pk=alert_id,
-    )
+    alert = get_object_or_404(selectors.caregiver_alerts_for(request.user), pk=alert_id)
     alert = services.alert_acknowledge(alert=alert, by=request.user)
     if request.htmx:  # the panel itself says who is handling each alert
         return render(request, "notifications/_alerts_panel.html", selectors.alerts_panel(request.user))

@@ -4,6 +4,7 @@ import datetime
 
 from django import forms
 
+from adherence.text import validate_single_line
 from patients import phone
 from patients.models import CareLink, PatientProfile, available_time_zones, validate_date_of_birth
 
@@ -129,6 +130,7 @@ class InviteCaregiverForm(forms.Form):
         required=False,
         max_length=150,
         help_text="How you know them, for example “Anna, my daughter”.",
+        validators=[validate_single_line],
     )
     can_confirm_doses = forms.BooleanField(
         label="May confirm doses for me", required=False, help_text="Record a dose as taken or skipped."

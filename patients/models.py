@@ -20,6 +20,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from adherence.text import validate_single_line
+
 
 def validate_time_zone(value: str) -> None:
     if value not in available_time_zones():
@@ -71,7 +73,12 @@ class PatientProfile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="patient_profile"
     )
-    display_name = models.CharField("name", max_length=150, help_text="Your name as your care team sees it.")
+    display_name = models.CharField(
+        "name",
+        max_length=150,
+        help_text="Your name as your care team sees it.",
+        validators=[validate_single_line],
+    )
     date_of_birth = models.DateField(
         "date of birth", null=True, blank=True, validators=[validate_date_of_birth]
     )
@@ -141,6 +148,7 @@ class CareLink(models.Model):
         max_length=150,
         blank=True,
         help_text="How you know them, for example “Anna, my daughter”.",
+        validators=[validate_single_line],
     )
     caregiver = models.ForeignKey(
         settings.AUTH_USER_MODEL,

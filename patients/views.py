@@ -45,7 +45,7 @@ def welcome(request: SignedInRequest) -> HttpResponse:
     profile = own_profile(request)
     if profile is not None or request.user.cares_for_others:
         return redirect("home")
-    form = OnboardingForm(request.POST or None)
+    form = OnboardingForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         role = form.cleaned_data["role"]
         if form.is_patient:
@@ -72,7 +72,10 @@ def profile_edit(request: SignedInRequest) -> HttpResponse:
     profile = own_profile(request)
     # The form edits its own copy: a refused edit must not change what the
     # page says is stored (such as "reminders are paused").
-    form = PatientProfileForm(request.POST or None, instance=profile_of(request.user) if profile else None)
+    form = PatientProfileForm(
+        request.POST if request.method == "POST" else None,
+        instance=profile_of(request.user) if profile else None,
+    )
     if request.method == "POST" and form.is_valid():
         if profile is None:
             services.patient_profile_create(user=request.user, **form.cleaned_data)
@@ -105,7 +108,7 @@ def care_team(request: HttpRequest) -> HttpResponse:
     profile = _own_profile_or_onboard(request)
     if profile is None:
         return redirect("patients:profile")
-    form = InviteCaregiverForm(request.POST or None)
+    form = InviteCaregiverForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             link = services.care_link_invite(patient=profile, **form.cleaned_data)
@@ -134,7 +137,7 @@ def _managed_link(request: HttpRequest, link_id: int) -> CareLink:
 @require_http_methods(["GET", "HEAD", "POST"])
 def care_link_edit(request: HttpRequest, link_id: int) -> HttpResponse:
     link = _managed_link(request, link_id)
-    form = CareLinkPermissionsForm(request.POST or None, instance=link)
+    form = CareLinkPermissionsForm(request.POST if request.method == "POST" else None, instance=link)
     if request.method == "POST" and form.is_valid():
         services.care_link_set_permissions(link=link, **form.cleaned_data)
         messages.success(request, f"Saved what {link.caregiver_label} may do.")

@@ -12,6 +12,7 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from adherence.text import validate_single_line
 from reminders import schedule as rules
 from reminders.models import Dose, MedicationReminder
 from reminders.schedule import WEEKDAYS, MaxPerPeriod, Repeat, Schedule, ScheduleError, Step
@@ -39,10 +40,19 @@ def schedule_number(label: str, maximum: int, **kwargs) -> forms.IntegerField:
 class MedicationForm(forms.Form):
     SCHEDULED, AS_NEEDED, TAPERING = "scheduled", "as_needed", "tapering"
 
-    medication_name = forms.CharField(label="Medication", max_length=200)
-    dosage = forms.CharField(label="Dose", max_length=100, help_text="For example “1 tablet” or “500 mg”.")
+    medication_name = forms.CharField(label="Medication", max_length=200, validators=[validate_single_line])
+    dosage = forms.CharField(
+        label="Dose",
+        max_length=100,
+        help_text="For example “1 tablet” or “500 mg”.",
+        validators=[validate_single_line],
+    )
     instructions = forms.CharField(
-        label="Instructions (optional)", max_length=300, required=False, help_text="For example “with food”."
+        label="Instructions (optional)",
+        max_length=300,
+        required=False,
+        help_text="For example “with food”.",
+        validators=[validate_single_line],
     )
     kind = forms.ChoiceField(
         label="When do you take it?",
@@ -118,7 +128,10 @@ class MedicationForm(forms.Form):
             )
         for step in range(1, TAPER_STEPS + 1):
             self.fields[f"step_{step}_dosage"] = forms.CharField(
-                label=f"Step {step}: dose", max_length=rules.MAX_DOSAGE_LENGTH, required=False
+                label=f"Step {step}: dose",
+                max_length=rules.MAX_DOSAGE_LENGTH,
+                required=False,
+                validators=[validate_single_line],
             )
             self.fields[f"step_{step}_days"] = schedule_number(
                 f"Step {step}: for how many days", rules.MAX_DAYS
@@ -303,7 +316,9 @@ class TakenAtForm(forms.Form):
 
 class SkipForm(forms.Form):
     reason = forms.ChoiceField(label="Why?", choices=Dose.SkipReason.choices, widget=forms.RadioSelect)
-    note = forms.CharField(label="In a few words", max_length=200, required=False)
+    note = forms.CharField(
+        label="In a few words", max_length=200, required=False, validators=[validate_single_line]
+    )
 
     def clean(self):
         cleaned = super().clean() or {}

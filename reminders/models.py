@@ -24,6 +24,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from adherence.text import validate_single_line
 from patients.models import PatientProfile, validate_time_zone
 from reminders.describe import describe_schedule
 from reminders.schedule import Schedule
@@ -49,10 +50,19 @@ class MedicationReminder(models.Model):
         HOME = "home", "Keep to my home time, at fixed intervals"
 
     patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE, related_name="medications")
-    medication_name = models.CharField("medication", max_length=200)
-    dosage = models.CharField("dose", max_length=100, help_text="For example “1 tablet” or “500 mg”.")
+    medication_name = models.CharField("medication", max_length=200, validators=[validate_single_line])
+    dosage = models.CharField(
+        "dose",
+        max_length=100,
+        help_text="For example “1 tablet” or “500 mg”.",
+        validators=[validate_single_line],
+    )
     instructions = models.CharField(
-        "instructions", max_length=300, blank=True, help_text="For example “with food”."
+        "instructions",
+        max_length=300,
+        blank=True,
+        help_text="For example “with food”.",
+        validators=[validate_single_line],
     )
     # Schedule.to_json(); the brief's "Array schedule", made explicit.
     schedule = models.JSONField()
@@ -158,13 +168,13 @@ class Dose(models.Model):
     patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE, related_name="doses")
     scheduled_at = models.DateTimeField()
     window_ends_at = models.DateTimeField(help_text="After this the dose counts as missed.")
-    dosage = models.CharField(max_length=100, blank=True)
+    dosage = models.CharField(max_length=100, blank=True, validators=[validate_single_line])
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     # A dose of an as-needed medication, made when it was taken.
     as_needed = models.BooleanField(default=False)
     taken_at = models.DateTimeField(null=True, blank=True, help_text="When it was taken, as the person said.")
     skip_reason = models.CharField(max_length=8, choices=SkipReason.choices, blank=True)
-    skip_note = models.CharField(max_length=200, blank=True)
+    skip_note = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
     reminded_at = models.DateTimeField(null=True, blank=True, help_text="When the first reminder went out.")
     reminders_sent = models.PositiveSmallIntegerField(default=0)
     # The next reminder of a dose still pending: a snooze, or "every N minutes".

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from adherence.text import SINGLE_LINE_MESSAGE, is_single_line
+
 __all__ = [
     "FIRST_YEAR",
     "KINDS",
@@ -251,8 +253,10 @@ def _step_problems(step: Step) -> list[str]:
         found.append("A step needs 1 or more days.")
     if step.days is not None and step.days > MAX_DAYS:
         found.append(f"A step lasts at most {MAX_DAYS} days.")
-    if len(step.dosage) > MAX_DOSAGE_LENGTH or "\x00" in step.dosage:
+    if len(step.dosage) > MAX_DOSAGE_LENGTH:
         found.append(f"A step's dose is at most {MAX_DOSAGE_LENGTH} characters of text.")
+    elif not is_single_line(step.dosage):
+        found.append(f"A step's dose: {SINGLE_LINE_MESSAGE[0].lower()}{SINGLE_LINE_MESSAGE[1:]}")
     if repeat.kind == "weekdays":
         if not repeat.weekdays:
             found.append("Choose at least one weekday.")

@@ -7,6 +7,7 @@ patient is decided there, and nothing here repeats it.
 from __future__ import annotations
 
 import datetime
+import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -95,7 +96,9 @@ def medication_list(request: HttpRequest, patient_id: int) -> HttpResponse:
 def medication_new(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient_access = access.require(request.user, patient_id, Action.MANAGE)
     patient = patient_access.patient
-    form = MedicationForm(request.POST or None, today=patient.local_now().date())
+    form = MedicationForm(
+        request.POST if request.method == "POST" else None, today=patient.local_now().date()
+    )
     if request.method == "POST" and form.is_valid():
         reminder = services.medication_create(
             patient=patient, schedule=form.schedule(), **form.reminder_fields()
@@ -126,7 +129,9 @@ def medication_edit(request: HttpRequest, patient_id: int, medication_id: int) -
                 "unshowable": True,
             },
         )
-    form = MedicationForm(request.POST or None, initial=MedicationForm.initial_for(reminder))
+    form = MedicationForm(
+        request.POST if request.method == "POST" else None, initial=MedicationForm.initial_for(reminder)
+    )
     if request.method == "POST" and form.is_valid():
         services.medication_update(reminder=reminder, schedule=form.schedule(), **form.reminder_fields())
         messages.success(
@@ -258,7 +263,7 @@ def dose_taken(request: SignedInRequest, patient_id: int, dose_id: int) -> HttpR
 def dose_skip(request: SignedInRequest, patient_id: int, dose_id: int) -> HttpResponse:
     patient_access = access.require(request.user, patient_id, Action.CONFIRM_DOSES)
     dose = _dose(patient_access, dose_id)
-    form = SkipForm(request.POST or None)
+    form = SkipForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if not form.is_valid():
             if request.htmx:
@@ -339,20 +344,29 @@ def dose_snooze(request: SignedInRequest, patient_id: int, dose_id: int) -> Http
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
+_MONTH = re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})")
+
+
 def _month(request: HttpRequest, today: datetime.date) -> tuple[int, int]:
-    try:
-        year, month = (int(part) for part in request.GET.get("month", "").split("-"))
-        datetime.date(year, month, 1)
-    except (TypeError, ValueError):
-        return today.year, today.month
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        return today.year, today.month
-    return year, month
+    """The month asked for with ?month=YYYY-MM, or this month (with a word why) if there is none such."""
+    raw = request.GET.get("month", "")
+    match = _MONTH.fullmatch(raw)
+    if match:
+        year, month = int(match["year"]), int(match["month"])
+        if FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12:
+            return year, month
+    if raw:
+        messages.warning(
+            request,
+            f'There is no month "{raw[:20]}" in the history (write a month as 2026-03); here is this month.',
+        )
+    return today.year, today.month
 
 
 def _medication_filter(request: HttpRequest, patient_access: PatientAccess) -> MedicationReminder | None:
     raw = request.GET.get("medication", "")
-    if not raw.isdigit():
+    # ASCII digits only ("²".isdigit() is true), and no longer than a primary key can be.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
         return None
     return patient_access.patient.medications.filter(pk=int(raw)).first()
 

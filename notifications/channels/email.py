@@ -13,6 +13,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from adherence.text import one_line
 from notifications import invitations
 from notifications.channels import DeliveryError
 from notifications.links import absolute_url
@@ -44,12 +45,15 @@ def context_for(notification) -> dict:
 
 
 def message_for(notification, address: str) -> EmailMultiAlternatives:
+    # Subjects carry names people typed. Those are one line now (adherence.text), but text stored
+    # before that rule must not break the header either: Django refuses a subject with a line
+    # break, and the message would fail on every retry.
     if notification.kind == Kind.INVITATION:  # the invitation as the patients app words it, text only
         subject, body = invitations.email_parts(notification)
-        return EmailMultiAlternatives(subject=subject, body=body, to=[address])
+        return EmailMultiAlternatives(subject=one_line(subject), body=body, to=[address])
     context = context_for(notification)
     message = EmailMultiAlternatives(
-        subject=notification.title,
+        subject=one_line(notification.title),
         body=render_to_string("notifications/email/message.txt", context),
         to=[address],
     )

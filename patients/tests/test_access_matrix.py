@@ -522,7 +522,14 @@ MATRIX += [
     ),
     Case("api:dose-detail", "GET", _api("dose", "dose"), _medication_id, API_VIEWERS),
     Case("api:confirmation-detail", "GET", _api("confirmation", "confirmation"), _medication_id, API_VIEWERS),
-    Case("api:alert-detail", "GET", _api("alert", "alert"), _medication_id, API_VIEWERS),
+    # Alerts follow the dashboard's rule: only links that include missed-dose alerts (not Vera's).
+    Case(
+        "api:alert-detail",
+        "GET",
+        _api("alert", "alert"),
+        _medication_id,
+        API_VIEWERS | {"caregiver_view": NOT_FOUND},
+    ),
     Case(
         "api:audit-detail",
         "GET",
