@@ -28,7 +28,7 @@ from django.http import Http404
 
 from accounts.models import User
 from audit.models import Action as AuditAction
-from audit.trail import current_path, record, together
+from audit.trail import current_actor, current_path, record, together
 from patients.models import CareLink, PatientProfile
 
 if TYPE_CHECKING:
@@ -137,9 +137,12 @@ def require(user: User | AnonymousUser, patient_id: int, action: Action = Action
 
 def record_caregiver_views(patients: Iterable[PatientProfile]) -> None:
     """A caregiver saw these patients' data (a page of theirs, or the dashboard): one entry each."""
+    actor, page = current_actor(), current_path()  # the same for every entry: asked once
     with transaction.atomic(), together():
         for patient in patients:
-            record(AuditAction.VIEW, entity=patient, patient_id=patient.pk, payload={"page": current_path()})
+            record(
+                AuditAction.VIEW, entity=patient, patient_id=patient.pk, payload={"page": page}, actor=actor
+            )
 
 
 def can(user: User | AnonymousUser, action: Action, patient: PatientProfile) -> bool:
