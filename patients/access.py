@@ -138,7 +138,9 @@ def require(user: User | AnonymousUser, patient_id: int, action: Action = Action
 def record_caregiver_views(patients: Iterable[PatientProfile]) -> None:
     """A caregiver saw these patients' data (a page of theirs, or the dashboard): one entry each."""
     actor, page = current_actor(), current_path()  # the same for every entry: asked once
-    with transaction.atomic(), together():
+    # No savepoint inside a page's transaction: nobody goes on after these entries fail to
+    # be written, so the request's transaction rolls back whole, as it should.
+    with transaction.atomic(savepoint=False), together():
         for patient in patients:
             record(
                 AuditAction.VIEW, entity=patient, patient_id=patient.pk, payload={"page": page}, actor=actor
