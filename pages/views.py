@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_safe
 
 from accounts.http import SignedInRequest
@@ -45,7 +45,8 @@ def caring(request: SignedInRequest) -> HttpResponse:
     missed-dose alerts, in fixed queries.
 
     Built for 50 patients and more: the cards' links and local times are made here, once
-    per page rather than once per card in template tags, and each card is a flat dict.
+    per page rather than once per card in template tags, and each card is a flat dict (the
+    template engine finds a dict's keys first).
     """
     links = list(
         access.care_links_held_by(request.user)
@@ -70,7 +71,10 @@ def caring(request: SignedInRequest) -> HttpResponse:
                 "time_zone": patient.time_zone,
                 "detail_url": detail_url(patient.pk),
                 "leave_url": leave_url(link.pk),
-                "today": today,
+                "taken": today.taken,
+                "missed": today.missed,
+                "pending": today.pending,
+                "skipped": today.skipped,
                 "next_dose_at": _local(next_dose.scheduled_at, zone, "D H:i") if next_dose else "",
                 "next_medication": next_dose.medication_name if next_dose else "",
                 "last_missed_at": _local(today.last_missed_at, zone, "j M, H:i"),
@@ -94,7 +98,8 @@ def _url_for(name: str) -> Callable[[int], str]:
 
 
 def _local(moment: datetime.datetime | None, zone: datetime.tzinfo, format_string: str) -> str:
-    """What {% timezone zone %}{{ moment|date:format_string }}{% endtimezone %} shows."""
+    """What {% timezone zone %}{{ moment|date:format_string }}{% endtimezone %} shows (a format
+    string, not the name of a localized format, goes to dateformat as it is)."""
     if moment is None:
         return ""
-    return formats.date_format(timezone.localtime(moment, zone), format_string)
+    return dateformat.format(timezone.localtime(moment, zone), format_string)
