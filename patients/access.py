@@ -18,12 +18,14 @@ What a user may not see does not exist for them: callers answer 404, never
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeGuard
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from accounts.models import User
@@ -71,11 +73,47 @@ def patients_for(user: User | AnonymousUser, action: Action = Action.VIEW) -> Qu
     """Every patient `user` may do `action` for, as a queryset to filter further."""
     if not _can_see_anything(user):
         return PatientProfile.objects.none()
-    # The two cases as one UNION, each answered from its own index: written as
-    # `user_id = X OR id IN (links)`, PostgreSQL reads every profile to test the OR.
-    own = PatientProfile.objects.filter(user=user).values("pk")
-    linked = CareLink.objects.filter(_links_granting(action), caregiver=user).values("patient_id")
-    return PatientProfile.objects.filter(pk__in=own.union(linked, all=True))
+    sql, template = _patient_ids_sql(action)
+    params = tuple(user.pk if value is _USER else value for value in template)
+    # Only names from the models' _meta are written into the SQL; every value is a parameter.
+    return PatientProfile.objects.filter(pk__in=RawSQL(sql, params))  # noqa: S611
+
+
+_USER = object()  # in _patient_ids_sql's values: the user's id goes here
+
+
+@functools.cache
+def _patient_ids_sql(action: Action) -> tuple[str, tuple[object, ...]]:
+    """The ids of the patients a user may do `action` for, as SQL, and its values (_USER: the user's id).
+
+    The two cases as one UNION, each answered from its own index: written as
+    `user_id = X OR id IN (links)`, PostgreSQL reads every profile to test the OR.
+    Written out once per action rather than built by the ORM on every request (it is
+    in every list, page and alert): the same statement as
+    PatientProfile.objects.filter(user=user).values("pk").union(
+    CareLink.objects.filter(_links_granting(action), caregiver=user).values("patient_id"), all=True).
+    """
+    quote = connection.ops.quote_name
+
+    def column(model, name: str) -> str:
+        return f"{quote(model._meta.db_table)}.{quote(model._meta.get_field(name).column)}"
+
+    own = (
+        f"SELECT {column(PatientProfile, 'id')} FROM {quote(PatientProfile._meta.db_table)} "  # noqa: S608
+        f"WHERE {column(PatientProfile, 'user')} = %s"
+    )
+    if action not in _LINK_FLAG:
+        return own, (_USER,)
+    conditions = [f"{column(CareLink, 'caregiver')} = %s", f"{column(CareLink, 'status')} = %s"]
+    values: list[object] = [_USER, _USER, CareLink.Status.ACTIVE.value]
+    if flag := _LINK_FLAG[action]:
+        conditions.append(f"{column(CareLink, flag)} = %s")
+        values.append(True)
+    linked = (
+        f"SELECT {column(CareLink, 'patient')} FROM {quote(CareLink._meta.db_table)} "  # noqa: S608
+        f"WHERE {' AND '.join(conditions)}"
+    )
+    return f"{own} UNION ALL {linked}", tuple(values)
 
 
 @dataclass(frozen=True)
