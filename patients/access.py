@@ -21,9 +21,9 @@ import enum
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard, cast
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
@@ -95,8 +95,9 @@ def _patient_ids_sql(action: Action) -> tuple[str, tuple[object, ...]]:
     """
     quote = connection.ops.quote_name
 
-    def column(model, name: str) -> str:
-        return f"{quote(model._meta.db_table)}.{quote(model._meta.get_field(name).column)}"
+    def column(model: type[models.Model], name: str) -> str:
+        field = cast("models.Field[Any, Any]", model._meta.get_field(name))  # a concrete column
+        return f"{quote(model._meta.db_table)}.{quote(cast('str', field.column))}"
 
     own = (
         f"SELECT {column(PatientProfile, 'id')} FROM {quote(PatientProfile._meta.db_table)} "  # noqa: S608
