@@ -51,10 +51,12 @@ def _refuse(message: str):
 class ApiView(_APIView):
     """Who is asking, whether they may, and whether they are within their rate: before the transaction.
 
-    Every request is one transaction (ATOMIC_REQUESTS), and so is every API action here; but
-    the rate-limit row (api.throttling) is written before it begins and commits at once,
-    rather than staying locked until the action commits, which would queue one user's
-    requests behind each other.
+    Every request is one transaction (ATOMIC_REQUESTS), and so is every API action here that
+    writes; but the rate-limit row (api.throttling) is written before it begins and commits at
+    once, rather than staying locked until the action commits, which would queue one user's
+    requests behind each other. A read (GET, HEAD, OPTIONS) needs no BEGIN and COMMIT around
+    its query: what it writes (a caregiver's views in the audit trail) has a transaction of
+    its own.
     """
 
     @classmethod
@@ -64,6 +66,8 @@ class ApiView(_APIView):
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
         method = request.method.lower()
+        if method in ("get", "head", "options"):
+            return
         if (handler := getattr(self, method, None)) is not None:
             setattr(self, method, transaction.atomic(handler))
 

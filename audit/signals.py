@@ -50,10 +50,17 @@ AUDITED = (
 )
 
 
+# The concrete fields' attnames of each audited model, found once: every instance read is snapshot.
+_ATTNAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _values(instance) -> dict:
     """The loaded field values; a deferred field (not read) is left out rather than fetched."""
+    names = _ATTNAMES.get(type(instance))
+    if names is None:
+        names = _ATTNAMES[type(instance)] = tuple(f.attname for f in instance._meta.concrete_fields)
     loaded = instance.__dict__
-    return {f.attname: loaded[f.attname] for f in instance._meta.concrete_fields if f.attname in loaded}
+    return {name: loaded[name] for name in names if name in loaded}
 
 
 def _remember_loaded(sender, instance, **kwargs) -> None:

@@ -12,6 +12,7 @@ import contextlib
 import contextvars
 import datetime
 import decimal
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -199,16 +200,35 @@ _COLUMNS = (
 
 
 def _insert(entries: list[AuditEntry]) -> None:
-    """Several entries in one INSERT: the cost of auditing a transaction is one round trip."""
+    """Several entries in one INSERT: the cost of auditing a transaction is one round trip.
+
+    On PostgreSQL several entries go as one array per column, unnested: the statement is
+    short and the same whatever the number of entries (50 views of a dashboard cost what
+    one does to send), and the values need no preparing field by field.
+    """
     fields = [cast("models.Field[Any, Any]", AuditEntry._meta.get_field(name)) for name in _COLUMNS]
     connection = connections[router.db_for_write(AuditEntry)]
+    # A concrete field always has its column.
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)  # type: ignore[arg-type]
+    table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    if connection.vendor == "postgresql" and len(entries) > 1:
+        arrays = [
+            [json.dumps(entry.payload) for entry in entries]
+            if field.attname == "payload"
+            else [getattr(entry, field.attname) for entry in entries]
+            for field in fields
+        ]
+        unnest = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+        names = ", ".join(f"c{number}" for number in range(len(fields)))
+        # In the order given, as the VALUES list would (ids follow the order of recording).
+        select = f"SELECT {names} FROM unnest({unnest}) WITH ORDINALITY AS e({names}, n) ORDER BY n"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {table} ({columns}) {select}", arrays)
+        return
     values, params = [], []
     for entry in entries:
         values.append("(" + ", ".join(["%s"] * len(fields)) + ")")
         params += [field.get_db_prep_save(getattr(entry, field.attname), connection) for field in fields]
-    # A concrete field always has its column.
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)  # type: ignore[arg-type]
-    table = connection.ops.quote_name(AuditEntry._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join(values)}", params)  # noqa: S608
 

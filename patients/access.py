@@ -18,17 +18,19 @@ What a user may not see does not exist for them: callers answer 404, never
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard, cast
 
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from accounts.models import User
 from audit.models import Action as AuditAction
-from audit.trail import current_path, record, together
+from audit.trail import current_actor, current_path, record, together
 from patients.models import CareLink, PatientProfile
 
 if TYPE_CHECKING:
@@ -71,11 +73,48 @@ def patients_for(user: User | AnonymousUser, action: Action = Action.VIEW) -> Qu
     """Every patient `user` may do `action` for, as a queryset to filter further."""
     if not _can_see_anything(user):
         return PatientProfile.objects.none()
-    # The two cases as one UNION, each answered from its own index: written as
-    # `user_id = X OR id IN (links)`, PostgreSQL reads every profile to test the OR.
-    own = PatientProfile.objects.filter(user=user).values("pk")
-    linked = CareLink.objects.filter(_links_granting(action), caregiver=user).values("patient_id")
-    return PatientProfile.objects.filter(pk__in=own.union(linked, all=True))
+    sql, template = _patient_ids_sql(action)
+    params = tuple(user.pk if value is _USER else value for value in template)
+    # Only names from the models' _meta are written into the SQL; every value is a parameter.
+    return PatientProfile.objects.filter(pk__in=RawSQL(sql, params))  # noqa: S611
+
+
+_USER = object()  # in _patient_ids_sql's values: the user's id goes here
+
+
+@functools.cache
+def _patient_ids_sql(action: Action) -> tuple[str, tuple[object, ...]]:
+    """The ids of the patients a user may do `action` for, as SQL, and its values (_USER: the user's id).
+
+    The two cases as one UNION, each answered from its own index: written as
+    `user_id = X OR id IN (links)`, PostgreSQL reads every profile to test the OR.
+    Written out once per action rather than built by the ORM on every request (it is
+    in every list, page and alert): the same statement as
+    PatientProfile.objects.filter(user=user).values("pk").union(
+    CareLink.objects.filter(_links_granting(action), caregiver=user).values("patient_id"), all=True).
+    """
+    quote = connection.ops.quote_name
+
+    def column(model: type[models.Model], name: str) -> str:
+        field = cast("models.Field[Any, Any]", model._meta.get_field(name))  # a concrete column
+        return f"{quote(model._meta.db_table)}.{quote(cast('str', field.column))}"
+
+    own = (
+        f"SELECT {column(PatientProfile, 'id')} FROM {quote(PatientProfile._meta.db_table)} "  # noqa: S608
+        f"WHERE {column(PatientProfile, 'user')} = %s"
+    )
+    if action not in _LINK_FLAG:
+        return own, (_USER,)
+    conditions = [f"{column(CareLink, 'caregiver')} = %s", f"{column(CareLink, 'status')} = %s"]
+    values: list[object] = [_USER, _USER, CareLink.Status.ACTIVE.value]
+    if flag := _LINK_FLAG[action]:
+        conditions.append(f"{column(CareLink, flag)} = %s")
+        values.append(True)
+    linked = (
+        f"SELECT {column(CareLink, 'patient')} FROM {quote(CareLink._meta.db_table)} "  # noqa: S608
+        f"WHERE {' AND '.join(conditions)}"
+    )
+    return f"{own} UNION ALL {linked}", tuple(values)
 
 
 @dataclass(frozen=True)
@@ -137,9 +176,14 @@ def require(user: User | AnonymousUser, patient_id: int, action: Action = Action
 
 def record_caregiver_views(patients: Iterable[PatientProfile]) -> None:
     """A caregiver saw these patients' data (a page of theirs, or the dashboard): one entry each."""
-    with transaction.atomic(), together():
+    actor, page = current_actor(), current_path()  # the same for every entry: asked once
+    # No savepoint inside a page's transaction: nobody goes on after these entries fail to
+    # be written, so the request's transaction rolls back whole, as it should.
+    with transaction.atomic(savepoint=False), together():
         for patient in patients:
-            record(AuditAction.VIEW, entity=patient, patient_id=patient.pk, payload={"page": current_path()})
+            record(
+                AuditAction.VIEW, entity=patient, patient_id=patient.pk, payload={"page": page}, actor=actor
+            )
 
 
 def can(user: User | AnonymousUser, action: Action, patient: PatientProfile) -> bool:

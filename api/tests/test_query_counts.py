@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from api.models import RateLimit
 from api.tests.helpers import CONFIRMATIONS, REMINDERS
+from patients.tests.factories import CareLinkFactory, PatientFactory
 from reminders.models import ConfirmationLog, Dose
 from reminders.tests.factories import DoseFactory, MedicationFactory
 
@@ -72,6 +73,63 @@ def test_it_lists_one_or_twenty_reminders_in_the_same_statements(ann, ann_api, d
     # The session, its user, the rate limit and the page (savepoints aside): no COUNT for a list
     # that fits on one page.
     assert not any("COUNT(" in query["sql"] for query in queries.captured_queries)
+
+
+def _others(count: int, caregiver=None) -> None:
+    """`count` more patients, each with a medication and ten doses due; linked to `caregiver` if given."""
+    for _ in range(count):
+        patient = PatientFactory()
+        _due_doses(patient, 10)
+        if caregiver is not None:
+            CareLinkFactory(patient=patient, caregiver=caregiver, can_confirm_doses=True)
+
+
+@pytest.mark.parametrize("others", [0, 30])
+def test_a_confirmation_costs_the_same_with_1_or_31_patients(others, ann, ann_api, django_assert_num_queries):
+    _others(others)
+    doses = _due_doses(ann, 1 + others)
+
+    with django_assert_num_queries(CONFIRM_STATEMENTS):
+        response = ann_api.post(CONFIRMATIONS, {"dose": str(doses[0].object_id)})
+
+    assert response.status_code == 201
+    assert Dose.objects.get(pk=doses[0].pk).status == Dose.Status.TAKEN
+
+
+# A caregiver's confirmation: one statement more than the patient's, for their care link.
+@pytest.mark.parametrize("others", [0, 30])
+def test_a_caregivers_confirmation_costs_the_same_whatever_they_care_for(
+    others, ann, carl, api_for, django_assert_num_queries
+):
+    _others(others, caregiver=carl)
+    (dose,) = _due_doses(ann, 1)
+    carl_api = api_for(carl)
+
+    with django_assert_num_queries(CONFIRM_STATEMENTS + 1):
+        response = carl_api.post(CONFIRMATIONS, {"dose": str(dose.object_id)})
+
+    assert response.status_code == 201
+    assert ConfirmationLog.objects.get(dose=dose).confirmed_by == carl
+
+
+# The session, its user, the rate limit and the page: a read has no BEGIN/COMMIT of its own.
+LIST_STATEMENTS = 4
+
+
+@pytest.mark.parametrize(("others", "medications"), [(0, 1), (30, 20)])
+def test_the_reminder_list_costs_the_same_whatever_the_data(
+    others, medications, ann, ann_api, django_assert_num_queries
+):
+    _others(others)
+    for number in range(medications):
+        MedicationFactory(patient=ann, medication_name=f"Pill {number:02}")
+
+    with django_assert_num_queries(LIST_STATEMENTS):
+        response = ann_api.get(REMINDERS)
+
+    assert [row["medicationName"] for row in response.json()["results"]] == [
+        f"Pill {number:02}" for number in range(medications)
+    ]
 
 
 def test_it_keeps_one_rate_limit_row_per_user(ann, ann_api, bob, api_for):

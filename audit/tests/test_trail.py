@@ -232,6 +232,36 @@ def test_together_writes_the_entries_of_its_block_at_its_end_in_order(ann):
     assert all(entry.digest == entry_digest(entry) for entry in entries)
 
 
+def test_many_entries_written_together_keep_every_value_and_their_order(ann):
+    # Fifty entries in one statement (on PostgreSQL, one array per column): nulls, text that
+    # needs quoting and nested payloads come back as recorded, in the order recorded.
+    trail = Trail()
+    payloads = [
+        {"n": n, "note": f"quote ' and \\ and “{n}”", "list": [n, None, {"x": "y"}]} for n in range(50)
+    ]
+    with acting_as_system("bulk"), transaction.atomic(), together():
+        recorded = [
+            record(
+                Action.VIEW,
+                entity_type="test.Thing",
+                entity_id=n,
+                patient_id=ann.pk if n % 2 else None,
+                payload=p,
+            )
+            for n, p in enumerate(payloads)
+        ]
+    entries = trail.new()
+    assert [entry.uid for entry in entries] == [entry.uid for entry in recorded]
+    assert [entry.payload for entry in entries] == payloads
+    assert [entry.patient_id for entry in entries] == [ann.pk if n % 2 else None for n in range(50)]
+    assert {(entry.actor_type, entry.actor_id, entry.actor_label) for entry in entries} == {
+        (ActorType.SYSTEM, None, "system: bulk")
+    }
+    assert [entry.created_at for entry in entries] == [entry.created_at for entry in recorded]
+    assert all(entry.digest == entry_digest(entry) for entry in entries)
+    assert verify().ok
+
+
 def test_together_discards_its_entries_when_its_block_fails(ann):
     trail = Trail()
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import cProfile
 import dataclasses
 import datetime
 import itertools
 import json
-import time as clock
+import pstats
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -793,18 +794,40 @@ def test_a_schedule_with_problems_is_refused() -> None:
         occurrences(plain("2026-01-05", "08:00", "08:00"), ZONE_UTC, utc(2026, 1, 5), utc(2026, 1, 6))
 
 
-def test_a_week_of_a_schedule_started_three_years_ago_is_quick() -> None:
+def _function_calls(work) -> tuple[object, int, int]:
+    """What work() returns, the Python function calls it made and how many of them were local_to_utc.
+
+    A count of work, not a stopwatch: it does not depend on how busy the machine is.
+    """
+    profile = cProfile.Profile()
+    result = profile.runcall(work)
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    conversions = sum(
+        row[1]
+        for (path, _, name), row in stats.items()
+        if name == "local_to_utc" and path.endswith("schedule.py")
+    )
+    return result, sum(row[1] for row in stats.values()), conversions
+
+
+def test_a_week_of_a_schedule_started_three_years_ago_is_little_work() -> None:
     started = plain("2023-11-25", "08:00", "20:00")
     counted = plain("2023-11-25", "08:00", "20:00", count=10_000)
     window = (utc(2026, 11, 25), utc(2026, 12, 2))
+    days_since_start = (window[1].date() - datetime.date(2023, 11, 25)).days  # 1,103
 
-    for schedule, budget in ((started, 0.005), (counted, 0.1)):
-        began = clock.perf_counter()
-        found = occurrences(schedule, LONDON, *window)
-        elapsed = clock.perf_counter() - began
-        assert len(found) == 14
-        # Generous budgets (measured: ~0.1 ms and ~6 ms); they catch minute-by-minute loops.
-        assert elapsed < budget
+    found, calls, conversions = _function_calls(lambda: occurrences(started, LONDON, *window))
+    assert len(found) == 14
+    # Open-ended: straight to the window, so only its days (and one either side) are walked.
+    assert conversions <= 2 * (7 + 3)
+    assert calls < 500
+
+    found, calls, conversions = _function_calls(lambda: occurrences(counted, LONDON, *window))
+    assert len(found) == 14
+    # `count` counts from the first dose, so every day since the start is walked: two doses a
+    # day, each converted once. A walk minute by minute would be 720 times as many.
+    assert 2 * days_since_start <= conversions <= 2 * (days_since_start + 3)
+    assert calls < 25 * days_since_start  # about 17 a day now
 
 
 # --- properties --------------------------------------------------------------------------
