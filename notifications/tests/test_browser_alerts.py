@@ -9,11 +9,14 @@ alerts and the header badge poll (every second here, 30 in production).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, Route, expect
 
 from accounts.tests.factories import PASSWORD
 from notifications.sweep import sweep_missed
@@ -28,6 +31,26 @@ pytestmark = pytest.mark.browser
 BEFORE_THE_DOSE = datetime(2026, 6, 1, 6, 50, tzinfo=UTC)
 # The dose's five-minute window closed at 08:05.
 AFTER_THE_WINDOW = BEFORE_THE_DOSE + timedelta(minutes=16)
+
+
+@contextmanager
+def browser_requests_held(page: Page) -> Iterator[None]:
+    """Run the block while the page sends nothing to the server.
+
+    The live server shares the test's SQLite connection (an in-memory test database), so a poll
+    served while the test thread writes would interleave two transactions on one connection. The
+    page's requests wait at the browser until the block is over, then go on as sent.
+    """
+    held: list[Route] = []
+    page.route("**/*", lambda route: held.append(route))
+    page.wait_for_timeout(500)  # a request already on its way is answered before the block runs
+    try:
+        yield
+    finally:
+        page.unroute("**/*")
+        for route in held:
+            with suppress(PlaywrightError):  # already let go by unroute, or given up by the page
+                route.continue_()
 
 
 def sign_in(page: Page, email: str) -> None:
@@ -66,7 +89,8 @@ def test_a_missed_dose_appears_on_the_caregivers_open_dashboard_without_a_reload
 
         # 08:06: the window has closed; the scheduler's sweep runs.
         clock.move_to(AFTER_THE_WINDOW)
-        assert sweep_missed() == 1
+        with browser_requests_held(page):
+            assert sweep_missed() == 1
 
         expect(alerts.get_by_role("listitem")).to_contain_text(
             "Dora Example missed Metformin 500 mg at Mon 08:00"
