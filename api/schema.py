@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 
 
 class SessionTokenScheme(OpenApiAuthenticationExtension):
@@ -19,6 +19,19 @@ class SessionTokenScheme(OpenApiAuthenticationExtension):
                 '({"email": …, "password": …}). Sign out with DELETE /_allauth/app/v1/auth/session.'
             ),
         }
+
+
+class ScheduleFieldSchema(OpenApiSerializerFieldExtension):
+    """A schedule is sent as the brief's list of times or as the object; it is answered as the object."""
+
+    target_class = "api.serializers.ScheduleField"
+
+    def map_serializer_field(self, auto_schema, direction) -> dict:
+        from api.serializers import SCHEDULE_SCHEMA, SCHEDULE_TIMES_SCHEMA
+
+        if direction == "request":
+            return {"oneOf": [SCHEDULE_TIMES_SCHEMA, SCHEDULE_SCHEMA]}
+        return SCHEDULE_SCHEMA
 
 
 ERROR = {
@@ -95,6 +108,7 @@ RESOURCE_EXAMPLES = {
             "start_date": "2026-11-11",
             "steps": [{"times": ["08:00", "20:00"], "repeat": {"kind": "daily"}}],
         },
+        "times": ["08:00", "20:00"],
         "scheduleSummary": "08:00, 20:00 every day. From 11 November 2026.",
         "graceMinutes": 60,
         "isActive": True,

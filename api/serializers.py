@@ -3,8 +3,10 @@ timestamps are read-only, whatever a client sends."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema_field
+from django.utils import timezone
 from rest_framework import serializers
 
 from adherence.text import validate_single_line
@@ -14,7 +16,7 @@ from patients.models import PatientProfile, available_time_zones, validate_date_
 from reminders import schedule as schedule_rules
 from reminders.fhir import to_fhir
 from reminders.models import ConfirmationLog, Dose, MedicationReminder, MissedDoseAlert
-from reminders.schedule import Schedule, ScheduleError
+from reminders.schedule import Schedule, ScheduleError, format_time, step_on
 
 
 class StrictCharField(serializers.CharField):
@@ -149,18 +151,61 @@ SCHEDULE_SCHEMA = {
 }
 
 
-@extend_schema_field(SCHEDULE_SCHEMA)
+# The brief's shape: a list of times of day, every day from today. Its bounds are a step's.
+SCHEDULE_TIMES_SCHEMA = {
+    "type": "array",
+    "description": (
+        "The brief's shape: times of day (\"HH:MM\", 24-hour), every day from today in the patient's "
+        "time zone. Stored as the object form (a daily schedule starting today)."
+    ),
+    "minItems": 1,
+    "maxItems": schedule_rules.MAX_TIMES_PER_DAY,
+    "uniqueItems": True,
+    "items": {"type": "string", "pattern": schedule_rules.TIME_PATTERN},
+}
+
+
+def daily_schedule_json(times: list, *, start: datetime.date) -> dict:
+    """The object form of the brief's array: these times every day from `start`."""
+    return {"start_date": start.isoformat(), "steps": [{"times": times, "repeat": {"kind": "daily"}}]}
+
+
 class ScheduleField(serializers.JSONField):
-    """The schedule as Adhere's JSON (see reminders/schedule.py); checked in words by its problems()."""
+    """The schedule as Adhere's JSON (see reminders/schedule.py), or the brief's list of times of day.
+
+    Either way it is checked in words by Schedule.from_json and problems(), with the same bounds.
+    A list means every day from today in the zone the medication's doses are made in (the
+    patient's, or the medication's own home zone when it keeps to home time); the serializer's
+    context gives it (`schedule_zone`), else the medication being changed does.
+    api/schema.py documents both shapes for requests; answers always hold the object.
+    """
+
+    def zone(self) -> datetime.tzinfo:
+        instance = getattr(self.parent, "instance", None)
+        if isinstance(instance, MedicationReminder):
+            return instance.zone
+        return self.context.get("schedule_zone") or datetime.UTC
 
     def to_internal_value(self, data):
         data = super().to_internal_value(data)
-        if not isinstance(data, dict):
-            raise serializers.ValidationError("A schedule is an object; see the schema's example.")
+        as_list = isinstance(data, list)
+        if as_list:
+            today = timezone.now().astimezone(self.zone()).date()
+            data = daily_schedule_json(data, start=today)
+        elif not isinstance(data, dict):
+            raise serializers.ValidationError(
+                'A schedule is a list of times of day (["08:00", "20:00"]) or an object; see the '
+                "schema's examples."
+            )
         try:
             schedule = Schedule.from_json(data)
         except (ScheduleError, TypeError, ValueError, KeyError) as error:
-            raise serializers.ValidationError(str(error)) from None
+            message = str(error)
+            if as_list:
+                # The list is the one step: say it about the times, not about "the step".
+                message = message.removeprefix("The step: ")
+                message = message[:1].upper() + message[1:]
+            raise serializers.ValidationError(message) from None
         if problems := schedule.problems():
             raise serializers.ValidationError(problems)
         return schedule
@@ -173,6 +218,12 @@ class ReminderSerializer(serializers.ModelSerializer):
     dosage = StrictCharField(max_length=100)
     instructions = StrictCharField(max_length=300, required=False, allow_blank=True)
     schedule = ScheduleField()
+    times = serializers.SerializerMethodField(
+        help_text=(
+            "The times of day (\"HH:MM\") of the schedule's step in effect today in the patient's zone, "
+            "else of its first step; empty for an as-needed medication."
+        )
+    )
     scheduleSummary = serializers.CharField(source="schedule_summary", read_only=True)
     graceMinutes = serializers.IntegerField(
         source="grace_minutes", min_value=1, max_value=1440, required=False
@@ -195,6 +246,7 @@ class ReminderSerializer(serializers.ModelSerializer):
             "dosage",
             "instructions",
             "schedule",
+            "times",
             "scheduleSummary",
             "graceMinutes",
             "isActive",
@@ -209,6 +261,17 @@ class ReminderSerializer(serializers.ModelSerializer):
         data = super().to_representation(instance)
         data["schedule"] = instance.schedule
         return data
+
+    def get_times(self, reminder: MedicationReminder) -> list[str]:
+        try:
+            schedule = reminder.parsed_schedule
+        except ScheduleError:
+            return []
+        if schedule.as_needed or not schedule.steps:
+            return []
+        today = timezone.now().astimezone(reminder.zone).date()
+        step = step_on(schedule, today) or schedule.steps[0]
+        return [format_time(at) for at in step.times]
 
     def get_fhirDosage(self, reminder: MedicationReminder) -> list[dict]:
         try:

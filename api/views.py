@@ -185,16 +185,39 @@ SCHEDULE_EXAMPLE = {
     ),
     retrieve=extend_schema(description="One medication, with its schedule as FHIR R4 Dosage too."),
     create=extend_schema(
-        description="Add a medication to your own list. Doses for the next days are made at once.",
+        description=(
+            "Add a medication to your own list. Doses for the next days are made at once. The schedule "
+            'is the brief\'s list of times ("08:00", 24-hour), meaning every day from today in your time '
+            "zone, or the object form for anything richer. The answer holds the stored object and its "
+            "times of day."
+        ),
         examples=[
             OpenApiExample(
-                "Twice a day",
+                "Twice a day (the brief's list of times)",
+                value={"medicationName": "Metformin", "dosage": "500 mg", "schedule": ["08:00", "20:00"]},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Twice a day (the object form)",
                 value={"medicationName": "Metformin", "dosage": "500 mg", "schedule": SCHEDULE_EXAMPLE},
                 request_only=True,
-            )
+            ),
         ],
     ),
-    partial_update=extend_schema(description="Change a medication; future doses follow the new schedule."),
+    partial_update=extend_schema(
+        description=(
+            "Change a medication; future doses follow the new schedule. A list of times means every "
+            "day from today in the medication's time zone."
+        ),
+        examples=[
+            OpenApiExample(
+                "New times (the brief's list)", value={"schedule": ["07:30", "19:30"]}, request_only=True
+            ),
+            OpenApiExample(
+                "New times (the object form)", value={"schedule": SCHEDULE_EXAMPLE}, request_only=True
+            ),
+        ],
+    ),
 )
 class ReminderViewSet(
     RecordsCaregiverViews,
@@ -214,6 +237,18 @@ class ReminderViewSet(
                 patient__object_id=_uuid(self.request.query_params["patient"], "patient")
             )
         return reminders.select_related("patient").with_is_confirmed().order_by("medication_name", "pk")
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if (
+            self.action == "create"
+            and getattr(self.request, "user", None)
+            and self.request.user.is_authenticated
+        ):
+            # A schedule sent as a list of times starts today in the patient's own zone.
+            patient = PatientProfile.objects.filter(user=self.request.user).first()  # type: ignore[misc]
+            context["schedule_zone"] = patient.zone if patient is not None else None
+        return context
 
     def perform_create(self, serializer):
         patient = PatientProfile.objects.filter(user=self.request.user).first()  # type: ignore[misc]

@@ -95,6 +95,7 @@ def test_a_reminder_in_the_briefs_field_names_plus_its_schedule_details(clock, a
         "dosage",
         "instructions",
         "schedule",
+        "times",
         "scheduleSummary",
         "graceMinutes",
         "isActive",
@@ -468,8 +469,14 @@ def _step(**step) -> dict:
             {"start_date": "2026-03-01", "end_day": "2026-04-01"},
             ["The schedule has something unexpected: end_day."],
         ),
-        ("every day at 8", ["A schedule is an object; see the schema's example."]),
-        ([{"times": ["08:00"]}], ["A schedule is an object; see the schema's example."]),
+        (
+            "every day at 8",
+            [
+                'A schedule is a list of times of day (["08:00", "20:00"]) or an object; see the '
+                "schema's examples."
+            ],
+        ),
+        ([{"times": ["08:00"]}], ["The time must be a time like 08:00, not {'times': ['08:00']}."]),
         (None, ["This field may not be null."]),
         (
             _step(times=["08:00"], repeat={"kind": "hourly"}),
