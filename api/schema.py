@@ -66,6 +66,10 @@ def document_errors(result, generator, request, public):
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components["Error"] = ERROR
     components["ValidationError"] = VALIDATION_ERROR
+    # A confirmation names its dose exactly, or its medication (the dose due now): one at least.
+    for name, component in components.items():
+        if name.startswith("ConfirmRequest"):
+            component["anyOf"] = [{"required": ["dose"]}, {"required": ["reminder"]}]
     for path in result.get("paths", {}).values():
         for operation in path.values():
             responses = operation.setdefault("responses", {})

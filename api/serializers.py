@@ -375,8 +375,30 @@ class ConfirmationSerializer(serializers.ModelSerializer):
 
 
 class ConfirmRequestSerializer(serializers.Serializer):
-    dose = serializers.UUIDField(help_text="The objectId of the dose that was taken.")
+    """Which dose was taken: `dose` exactly, or the brief's `reminder` for the dose due now."""
+
+    dose = serializers.UUIDField(
+        required=False, help_text="The objectId of the dose that was taken: the precise form."
+    )
+    reminder = serializers.UUIDField(
+        required=False,
+        help_text=(
+            "The brief's form: the medication's objectId, meaning its dose due now (see the "
+            "operation's description). With `dose` too, the dose must be this medication's."
+        ),
+    )
     confirmedAt = serializers.DateTimeField(required=False, help_text="When it was taken; now when left out.")
+
+    def validate(self, attrs):
+        if "dose" not in attrs and "reminder" not in attrs:
+            raise serializers.ValidationError(
+                {
+                    "dose": [
+                        "Give the dose that was taken, or the medication (reminder) whose dose is due now."
+                    ]
+                }
+            )
+        return attrs
 
 
 class AuditSerializer(serializers.ModelSerializer):

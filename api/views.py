@@ -20,6 +20,7 @@ from patients import access
 from patients.access import Action
 from patients.models import PatientProfile
 from patients.services import patient_profile_create, patient_profile_update
+from reminders import selectors as reminder_selectors
 from reminders import services
 from reminders.models import ConfirmationLog, Dose, MedicationReminder
 
@@ -370,31 +371,50 @@ class ConfirmationViewSet(
         responses={201: api.ConfirmationSerializer, 200: api.ConfirmationSerializer},
         description=(
             "Confirm a dose as taken. Idempotent: confirming a dose already taken answers 200 with the "
-            "same confirmation; the first time answers 201. Needs a link that allows confirming doses."
+            "same confirmation; the first time answers 201. Needs a link that allows confirming doses.\n\n"
+            "Send `dose` (its objectId) for exactly that dose, or, as the brief's ConfirmationLog does, "
+            "only `reminder` (the medication's objectId) for its dose due at `confirmedAt` (now when left "
+            "out): the earliest still-pending dose whose window is open; else the dose nearest in time "
+            "within 12 hours either side (one taken late, or one not yet due that may be recorded early). "
+            "A dose not yet due is thus meant only when no other dose is nearer, and a repeated request "
+            "answers the same confirmation instead of recording the next dose. When no dose is meant "
+            "(none within 12 hours, an as-needed medication) the answer is 409 with the reason."
         ),
         examples=[
             OpenApiExample(
-                "Taken now", value={"dose": "7d0b6c4e-2f1a-4f55-9a58-0e6a4a3d9b11"}, request_only=True
-            )
+                "Taken now (the precise form)",
+                value={"dose": "7d0b6c4e-2f1a-4f55-9a58-0e6a4a3d9b11"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "The dose due now (the brief's form)",
+                value={"reminder": "3f5e1c2a-8b7d-4e6f-9a01-2b3c4d5e6f70"},
+                request_only=True,
+            ),
         ],
     )
     def create(self, request, *args, **kwargs):
         payload = api.ConfirmRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        dose = (
-            Dose.objects.filter(object_id=payload.validated_data["dose"])
-            .select_related("reminder", "patient")
-            .first()
-        )
-        # The dose is read with its patient, then the policy is asked about that patient:
-        # one query for a patient's own dose, one more for a caregiver's link.
-        if dose is None:
-            raise NotFound("No Dose matches the given query.")
-        patient_access = access.access_for(request.user, dose.patient)
-        if patient_access is None:
-            raise NotFound("No Dose matches the given query.")
-        if not patient_access.allows(Action.CONFIRM_DOSES):
-            _refuse("Your link to this patient does not allow confirming doses.")
+        taken_at = payload.validated_data.get("confirmedAt")
+        if "dose" in payload.validated_data:
+            dose = (
+                Dose.objects.filter(object_id=payload.validated_data["dose"])
+                .select_related("reminder", "patient")
+                .first()
+            )
+            # The dose is read with its patient, then the policy is asked about that patient:
+            # one query for a patient's own dose, one more for a caregiver's link.
+            if dose is None:
+                raise NotFound("No Dose matches the given query.")
+            self._may_confirm(dose.patient, "Dose")
+            if (
+                "reminder" in payload.validated_data
+                and dose.reminder.object_id != payload.validated_data["reminder"]
+            ):
+                raise ValidationError({"reminder": ["That dose is not of this medication."]})
+        else:
+            dose = self._dose_due_now(payload.validated_data["reminder"], taken_at)
         # A taken dose has its standing confirmation: confirming it again answers that one.
         existing = dose.status == Dose.Status.TAKEN
         try:
@@ -402,16 +422,54 @@ class ConfirmationViewSet(
                 dose=dose,
                 by=request.user,
                 method=ConfirmationLog.Method.API,
-                taken_at=payload.validated_data.get("confirmedAt"),
+                taken_at=taken_at,
             )
         except services.DoseError as error:
-            raise ValidationError({"dose": [str(error)]}) from None
+            if "dose" in payload.validated_data:
+                raise ValidationError({"dose": [str(error)]}) from None
+            if dose.status == Dose.Status.SKIPPED:
+                raise Conflict(f"The dose due at {_local(dose)} was skipped. Undo the skip first.") from None
+            raise ValidationError({"confirmedAt": [str(error)]}) from None
         if not ConfirmationLog.reminder.is_cached(log):
             log.reminder = dose.reminder
         return Response(
             api.ConfirmationSerializer(log).data,
             status=status.HTTP_200_OK if existing else status.HTTP_201_CREATED,
         )
+
+    def _may_confirm(self, patient: PatientProfile, what: str) -> None:
+        patient_access = access.access_for(self.request.user, patient)
+        if patient_access is None:
+            raise NotFound(f"No {what} matches the given query.")
+        if not patient_access.allows(Action.CONFIRM_DOSES):
+            _refuse("Your link to this patient does not allow confirming doses.")
+
+    def _dose_due_now(self, reminder_id, taken_at: datetime.datetime | None) -> Dose:
+        """The medication's dose due at `taken_at` (now), by reminders.selectors.dose_due_now."""
+        reminder = MedicationReminder.objects.filter(object_id=reminder_id).select_related("patient").first()
+        if reminder is None:
+            raise NotFound("No MedicationReminder matches the given query.")
+        self._may_confirm(reminder.patient, "MedicationReminder")
+        dose = reminder_selectors.dose_due_now(reminder, taken_at)
+        if dose is None:
+            name = reminder.medication_name
+            if reminder.is_as_needed:
+                raise Conflict(f"{name} is taken as needed: it has no dose due to confirm.")
+            if not reminder.is_active:
+                raise Conflict(f"{name} is paused: no dose of it is due within 12 hours.")
+            raise Conflict(
+                f"No dose of {name} is due: none is scheduled within 12 hours. "
+                "Confirm a particular dose with `dose` instead."
+            )
+        dose.reminder = reminder
+        dose.patient = reminder.patient
+        return dose
+
+
+def _local(dose: Dose) -> str:
+    """The dose's time in its medication's zone, as a person would say it."""
+    local = dose.scheduled_at.astimezone(dose.reminder.zone)
+    return f"{local:%H:%M} on {local.day} {local:%B}"
 
 
 @extend_schema_view(

@@ -15,10 +15,11 @@ import datetime
 
 import pytest
 
-from api.tests.helpers import DOSES, REMINDERS, detail
+from api.tests.helpers import CONFIRMATIONS, DOSES, REMINDERS, detail
 from audit.models import AuditEntry
-from reminders.models import Dose, MedicationReminder
-from reminders.tests.factories import MedicationFactory
+from reminders import services
+from reminders.models import ConfirmationLog, Dose, MedicationReminder
+from reminders.tests.factories import AsNeededFactory, DoseFactory, MedicationFactory
 
 UTC = datetime.UTC
 NOW = datetime.datetime(2026, 3, 4, 3, 0, tzinfo=UTC)
@@ -135,3 +136,169 @@ def test_a_schedule_that_is_neither_a_list_nor_an_object_is_refused_in_words(ann
     assert response.json()["errors"]["schedule"] == [
         'A schedule is a list of times of day (["08:00", "20:00"]) or an object; see the schema\'s examples.'
     ]
+
+
+# --- b. A confirmation with only `reminder` ------------------------------------------------------
+
+# 08:20 in London (GMT): the 08:00 dose is due, its window open until 09:00; the next is 20:00.
+EIGHT_TWENTY = datetime.datetime(2026, 3, 4, 8, 20, tzinfo=UTC)
+
+
+@pytest.fixture
+def metformin(ann):
+    return MedicationFactory(patient=ann, medication_name="Metformin")
+
+
+@pytest.fixture
+def eight(metformin):
+    return DoseFactory(reminder=metformin, scheduled_at=datetime.datetime(2026, 3, 4, 8, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def evening(metformin):
+    return DoseFactory(reminder=metformin, scheduled_at=datetime.datetime(2026, 3, 4, 20, 0, tzinfo=UTC))
+
+
+def confirmations_of(reminder) -> list[tuple]:
+    return list(
+        ConfirmationLog.objects.filter(reminder=reminder).values_list(
+            "dose__scheduled_at", "confirmed_by__email"
+        )
+    )
+
+
+@pytest.mark.clock(EIGHT_TWENTY)
+def test_the_patient_confirms_the_dose_due_now_by_its_medication(ann, ann_api, metformin, eight, evening):
+    response = ann_api.post(CONFIRMATIONS, {"reminder": str(metformin.object_id)})
+
+    assert response.status_code == 201, response.content.decode()
+    body = response.json()
+    assert (body["reminder"], body["dose"], body["confirmedAt"], body["role"]) == (
+        str(metformin.object_id),
+        str(eight.object_id),
+        "2026-03-04T08:20:00Z",
+        "patient",
+    )
+    assert confirmations_of(metformin) == [(eight.scheduled_at, "ann@example.org")]
+    eight.refresh_from_db()
+    evening.refresh_from_db()
+    assert (eight.status, evening.status) == (Dose.Status.TAKEN, Dose.Status.PENDING)
+    assert AuditEntry.objects.filter(entity_type="reminders.Dose", entity_id=str(eight.pk)).exists()
+
+
+@pytest.mark.clock(EIGHT_TWENTY)
+def test_saying_it_twice_is_one_confirmation_not_the_next_dose(ann_api, metformin, eight, evening):
+    first = ann_api.post(CONFIRMATIONS, {"reminder": str(metformin.object_id)})
+    again = ann_api.post(CONFIRMATIONS, {"reminder": str(metformin.object_id)})
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert confirmations_of(metformin) == [(eight.scheduled_at, "ann@example.org")]
+    evening.refresh_from_db()
+    assert evening.status == Dose.Status.PENDING
+
+
+@pytest.mark.clock(datetime.datetime(2026, 3, 4, 18, 30, tzinfo=UTC))
+def test_a_dose_not_yet_due_is_taken_early_when_it_is_the_nearest(ann_api, metformin, eight, evening):
+    # 18:30: the morning dose is 10.5 hours behind (still pending), the evening one 1.5 hours ahead.
+    response = ann_api.post(CONFIRMATIONS, {"reminder": str(metformin.object_id)})
+
+    assert response.status_code == 201, response.content.decode()
+    assert response.json()["dose"] == str(evening.object_id)
+    eight.refresh_from_db()
+    assert eight.status == Dose.Status.PENDING
+
+
+@pytest.mark.clock(datetime.datetime(2026, 3, 4, 9, 30, tzinfo=UTC))
+def test_a_late_dose_nearer_than_the_next_is_the_one_confirmed_late(ann_api, metformin, eight, evening):
+    response = ann_api.post(CONFIRMATIONS, {"reminder": str(metformin.object_id)})
+
+    assert response.status_code == 201, response.content.decode()
+    assert (response.json()["dose"], response.json()["late"]) == (str(eight.object_id), True)
+
+
+@pytest.mark.clock(EIGHT_TWENTY)
+def test_a_caregiver_who_may_confirm_confirms_the_dose_due_now(carl, api_for, metformin, eight):
+    response = api_for(carl).post(CONFIRMATIONS, {"reminder": str(metformin.object_id)})
+
+    assert response.status_code == 201, response.content.decode()
+    assert (response.json()["dose"], response.json()["role"]) == (str(eight.object_id), "caregiver")
+    assert confirmations_of(metformin) == [(eight.scheduled_at, "carl@example.org")]
+
+
+@pytest.mark.clock(EIGHT_TWENTY)
+def test_a_caregiver_who_may_only_view_is_refused_and_nothing_is_recorded(vera, api_for, metformin, eight):
+    response = api_for(vera).post(CONFIRMATIONS, {"reminder": str(metformin.object_id)})
+
+    assert response.status_code == 403
+    assert response.json()["detail"] == "Your link to this patient does not allow confirming doses."
+    assert confirmations_of(metformin) == []
+    eight.refresh_from_db()
+    assert eight.status == Dose.Status.PENDING
+
+
+@pytest.mark.clock(EIGHT_TWENTY)
+def test_an_outsider_gets_404_as_for_a_medication_that_does_not_exist(bob, api_for, metformin, eight):
+    theirs = api_for(bob.user).post(CONFIRMATIONS, {"reminder": str(metformin.object_id)})
+    unknown = api_for(bob.user).post(CONFIRMATIONS, {"reminder": "3f5e1c2a-8b7d-4e6f-9a01-2b3c4d5e6f70"})
+
+    assert (theirs.status_code, unknown.status_code) == (404, 404)
+    assert theirs.json() == unknown.json() == {"detail": "No MedicationReminder matches the given query."}
+    assert confirmations_of(metformin) == []
+
+
+@pytest.mark.clock(datetime.datetime(2026, 3, 4, 21, 30, tzinfo=UTC))
+def test_no_dose_within_12_hours_answers_409_with_the_reason(ann_api, metformin):
+    DoseFactory(reminder=metformin, scheduled_at=datetime.datetime(2026, 3, 4, 8, 0, tzinfo=UTC))
+
+    response = ann_api.post(CONFIRMATIONS, {"reminder": str(metformin.object_id)})
+
+    assert response.status_code == 409
+    assert response.json()["detail"] == (
+        "No dose of Metformin is due: none is scheduled within 12 hours. "
+        "Confirm a particular dose with `dose` instead."
+    )
+    assert not ConfirmationLog.objects.exists()
+
+
+@pytest.mark.clock(EIGHT_TWENTY)
+def test_an_as_needed_medication_answers_409(ann, ann_api):
+    painkiller = AsNeededFactory(patient=ann, medication_name="Paracetamol")
+
+    response = ann_api.post(CONFIRMATIONS, {"reminder": str(painkiller.object_id)})
+
+    assert response.status_code == 409
+    assert response.json()["detail"] == "Paracetamol is taken as needed: it has no dose due to confirm."
+
+
+@pytest.mark.clock(EIGHT_TWENTY)
+def test_a_skipped_dose_due_now_answers_409_and_stays_skipped(ann, ann_api, metformin, eight):
+    services.dose_skip(dose=eight, by=ann.user, reason=Dose.SkipReason.UNWELL)
+
+    response = ann_api.post(CONFIRMATIONS, {"reminder": str(metformin.object_id)})
+
+    assert response.status_code == 409
+    assert response.json()["detail"] == "The dose due at 08:00 on 4 March was skipped. Undo the skip first."
+    eight.refresh_from_db()
+    assert eight.status == Dose.Status.SKIPPED
+
+
+@pytest.mark.clock(EIGHT_TWENTY)
+def test_neither_dose_nor_reminder_is_400_in_words(ann_api):
+    response = ann_api.post(CONFIRMATIONS, {})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "dose": ["Give the dose that was taken, or the medication (reminder) whose dose is due now."]
+    }
+
+
+@pytest.mark.clock(EIGHT_TWENTY)
+def test_a_dose_of_another_medication_than_the_reminder_named_is_400(ann, ann_api, metformin, eight):
+    other = MedicationFactory(patient=ann)
+
+    response = ann_api.post(CONFIRMATIONS, {"dose": str(eight.object_id), "reminder": str(other.object_id)})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"reminder": ["That dose is not of this medication."]}
+    assert not ConfirmationLog.objects.exists()

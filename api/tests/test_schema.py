@@ -133,8 +133,9 @@ def test_request_bodies_hold_only_what_a_client_may_write(schema):
     }
     confirm = schema["paths"]["/api/v1/confirmations/"]["post"]["requestBody"]["content"]["application/json"]
     reference = confirm["schema"]["$ref"].rsplit("/", 1)[-1]
-    assert set(components[reference]["properties"]) == {"dose", "confirmedAt"}
-    assert components[reference]["required"] == ["dose"]
+    assert set(components[reference]["properties"]) == {"dose", "reminder", "confirmedAt"}
+    assert "required" not in components[reference]
+    assert components[reference]["anyOf"] == [{"required": ["dose"]}, {"required": ["reminder"]}]
 
 
 def test_the_write_examples_are_in_the_schema(schema):
