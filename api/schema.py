@@ -184,6 +184,7 @@ RESOURCE_EXAMPLES = {
         "createdAt": "2026-11-25T08:30:00Z",
     },
 }
+RESOURCE_EXAMPLES["PatientCreated"] = {**RESOURCE_EXAMPLES["Patient"], "timeZoneSource": "request"}
 ERROR_EXAMPLES = {
     "400": {
         "detail": "Some of what was sent is not valid.",

@@ -45,6 +45,8 @@ class ObjectIdField(serializers.UUIDField):
 
 
 class PatientSerializer(serializers.ModelSerializer):
+    """A patient profile. On creation the answer also says where its time zone came from."""
+
     objectId = serializers.UUIDField(source="object_id", read_only=True)
     user = ObjectIdField(source="user.object_id")
     displayName = StrictCharField(source="display_name", max_length=150)
@@ -55,7 +57,15 @@ class PatientSerializer(serializers.ModelSerializer):
         source="phone_number", max_length=32, help_text="E.164, e.g. +447911123456."
     )
     isActive = serializers.BooleanField(source="is_active", required=False)
-    timeZone = serializers.ChoiceField(source="time_zone", choices=sorted(available_time_zones()))
+    timeZone = serializers.ChoiceField(
+        source="time_zone",
+        choices=sorted(available_time_zones()),
+        required=False,
+        help_text=(
+            "An IANA zone. Optional when creating: then the zone chosen in your notification settings, "
+            "else the site's default (the answer's timeZoneSource says which)."
+        ),
+    )
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
 
@@ -78,6 +88,23 @@ class PatientSerializer(serializers.ModelSerializer):
             return phone.to_e164(value)
         except DjangoValidationError as error:
             raise serializers.ValidationError(error.messages) from None
+
+
+class PatientCreatedSerializer(PatientSerializer):
+    """The answer to creating a profile: the profile, and where its time zone came from."""
+
+    timeZoneSource = serializers.ChoiceField(
+        choices=[
+            ("request", "Sent in the request"),
+            ("notificationSettings", "The zone chosen in your notification settings"),
+            ("siteDefault", "The site's default (PATIENT_DEFAULT_TIME_ZONE)"),
+        ],
+        read_only=True,
+        help_text="Where timeZone came from: the request, your notification settings, or the site default.",
+    )
+
+    class Meta(PatientSerializer.Meta):
+        fields = [*PatientSerializer.Meta.fields, "timeZoneSource"]
 
 
 # The schedule's JSON Schema, built from reminders/schedule.py's own names so that its bounds

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
@@ -121,7 +122,12 @@ class RecordsCaregiverViews(ByObjectId, _ListRetrieveViewSet):
     ),
     retrieve=extend_schema(description="One patient you may see."),
     create=extend_schema(
-        description="Set up your own patient profile (once).",
+        description=(
+            "Set up your own patient profile (once). timeZone is optional: left out, it is the zone "
+            "chosen in your notification settings, else the site's default; the answer's timeZoneSource "
+            "says which."
+        ),
+        responses={201: api.PatientCreatedSerializer},
         examples=[
             OpenApiExample(
                 "A new profile",
@@ -131,7 +137,12 @@ class RecordsCaregiverViews(ByObjectId, _ListRetrieveViewSet):
                     "timeZone": "Europe/London",
                 },
                 request_only=True,
-            )
+            ),
+            OpenApiExample(
+                "The brief's profile, without a time zone",
+                value={"displayName": "Ann Example", "phoneNumber": "+447911123456"},
+                request_only=True,
+            ),
         ],
     ),
     partial_update=extend_schema(
@@ -158,14 +169,26 @@ class PatientViewSet(
     def perform_create(self, serializer):
         if PatientProfile.objects.filter(user=self.request.user).exists():  # type: ignore[misc]
             raise Conflict("You already have a patient profile; change it with PATCH instead.")
+        time_zone, source = serializer.validated_data.get("time_zone"), "request"
+        if not time_zone:
+            time_zone = notification_selectors.chosen_time_zone(self.request.user)  # type: ignore[arg-type]
+            source = "notificationSettings"
+        if not time_zone:
+            time_zone, source = settings.PATIENT_DEFAULT_TIME_ZONE, "siteDefault"
         serializer.instance = patient_profile_create(
             user=self.request.user,  # type: ignore[arg-type]
             display_name=serializer.validated_data["display_name"],
             phone_number=serializer.validated_data["phone_number"],
-            time_zone=serializer.validated_data["time_zone"],
+            time_zone=time_zone,
             date_of_birth=serializer.validated_data.get("date_of_birth"),
             is_active=serializer.validated_data.get("is_active", True),
         )
+        self.time_zone_source = source
+
+    def create(self, request, *args, **kwargs):
+        response = super().create(request, *args, **kwargs)
+        response.data = {**response.data, "timeZoneSource": self.time_zone_source}
+        return response
 
     def perform_update(self, serializer):
         if not access.can(self.request.user, Action.MANAGE, serializer.instance):

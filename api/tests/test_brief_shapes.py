@@ -15,8 +15,11 @@ import datetime
 
 import pytest
 
-from api.tests.helpers import CONFIRMATIONS, DOSES, REMINDERS, detail
+from accounts.tests.factories import UserFactory
+from api.tests.helpers import CONFIRMATIONS, DOSES, PATIENTS, REMINDERS, detail
 from audit.models import AuditEntry
+from notifications.models import NotificationSettings
+from patients.models import PatientProfile
 from reminders import services
 from reminders.models import ConfirmationLog, Dose, MedicationReminder
 from reminders.tests.factories import AsNeededFactory, DoseFactory, MedicationFactory
@@ -302,3 +305,65 @@ def test_a_dose_of_another_medication_than_the_reminder_named_is_400(ann, ann_ap
     assert response.status_code == 400
     assert response.json()["errors"] == {"reminder": ["That dose is not of this medication."]}
     assert not ConfirmationLog.objects.exists()
+
+
+# --- c. A profile without `timeZone` ------------------------------------------------------------
+
+PROFILE = {"displayName": "Una New", "phoneNumber": "+447911123456"}
+
+
+@pytest.fixture
+def newcomer(api_for):
+    """An account without a patient profile yet, signed in through the API."""
+    user = UserFactory(email="una@example.org")
+    return user, api_for(user)
+
+
+def test_a_profile_without_a_zone_takes_the_one_chosen_in_the_accounts_settings(newcomer):
+    user, api = newcomer
+    NotificationSettings.objects.create(user=user, time_zone="Europe/Paris")
+
+    response = api.post(PATIENTS, PROFILE)
+
+    assert response.status_code == 201, response.content.decode()
+    assert (response.json()["timeZone"], response.json()["timeZoneSource"]) == (
+        "Europe/Paris",
+        "notificationSettings",
+    )
+    assert PatientProfile.objects.get(user=user).time_zone == "Europe/Paris"
+
+
+def test_a_profile_without_a_zone_takes_the_site_default(newcomer, settings):
+    settings.PATIENT_DEFAULT_TIME_ZONE = "America/Chicago"
+    user, api = newcomer
+
+    response = api.post(PATIENTS, PROFILE)
+
+    assert response.status_code == 201, response.content.decode()
+    assert (response.json()["timeZone"], response.json()["timeZoneSource"]) == (
+        "America/Chicago",
+        "siteDefault",
+    )
+    assert PatientProfile.objects.get(user=user).time_zone == "America/Chicago"
+
+
+def test_a_zone_sent_is_the_zone_used(newcomer):
+    user, api = newcomer
+    NotificationSettings.objects.create(user=user, time_zone="Europe/Paris")
+
+    response = api.post(PATIENTS, {**PROFILE, "timeZone": "Asia/Tokyo"})
+
+    assert response.status_code == 201, response.content.decode()
+    assert (response.json()["timeZone"], response.json()["timeZoneSource"]) == ("Asia/Tokyo", "request")
+    # Only the answer to creating says where the zone came from.
+    assert "timeZoneSource" not in api.get(PATIENTS).json()["results"][0]
+
+
+def test_an_unknown_zone_is_still_refused_in_words(newcomer):
+    user, api = newcomer
+
+    response = api.post(PATIENTS, {**PROFILE, "timeZone": "Mars/Olympus"})
+
+    assert response.status_code == 400
+    assert response.json()["errors"]["timeZone"] == ['"Mars/Olympus" is not a valid choice.']
+    assert not PatientProfile.objects.filter(user=user).exists()
