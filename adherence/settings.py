@@ -417,6 +417,8 @@ AUDIT_ENABLED = True
 HEADLESS_ONLY = False
 HEADLESS_CLIENTS = ("app", "browser")
 HEADLESS_SERVE_SPECIFICATION = False
+# Its user payloads name the user by objectId, never the database id.
+HEADLESS_ADAPTER = "accounts.adapter.HeadlessAdapter"
 HEADLESS_TOKEN_STRATEGY = "api.authentication.SessionTokenStrategy"  # noqa: S105 (a class, not a secret)
 HEADLESS_FRONTEND_URLS = {
     "account_confirm_email": "/accounts/confirm-email/{key}/",

@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from adherence.text import validate_single_line
+from api.audit_ids import ObjectIds
 from audit.models import AuditEntry
 from patients import phone
 from patients.models import PatientProfile, available_time_zones, validate_date_of_birth
@@ -432,13 +433,31 @@ class AuditSerializer(serializers.ModelSerializer):
     objectId = serializers.UUIDField(source="uid", read_only=True)
     actor = serializers.SerializerMethodField()
     entityType = serializers.CharField(source="entity_type", read_only=True)
-    entityId = serializers.CharField(source="entity_id", read_only=True)
+    entityId = serializers.SerializerMethodField(
+        help_text="The entity's objectId; null when it has none or no longer exists."
+    )
+    payload = serializers.SerializerMethodField(
+        help_text="What was recorded; related rows are named by objectId (null when they have none)."
+    )
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
 
     class Meta:
         model = AuditEntry
         fields = ["objectId", "actor", "action", "entityType", "entityId", "payload", "createdAt"]
         read_only_fields = fields
+
+    def _object_ids(self) -> ObjectIds:
+        # The view gives the page's lookups (one query per model); one entry alone makes its own.
+        found = self.context.get("object_ids")
+        if found is None:
+            found = self.context["object_ids"] = ObjectIds([self.instance])
+        return found
+
+    def get_entityId(self, entry: AuditEntry) -> str | None:
+        return self._object_ids().entity_id(entry)
+
+    def get_payload(self, entry: AuditEntry) -> dict:
+        return self._object_ids().payload(entry)
 
     def get_actor(self, entry: AuditEntry) -> dict:
         return {"type": entry.actor_type, "label": entry.actor_label}

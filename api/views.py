@@ -15,6 +15,7 @@ from rest_framework.exceptions import APIException, NotFound, PermissionDenied, 
 from rest_framework.response import Response
 
 from api import serializers as api
+from api.audit_ids import ObjectIds
 from audit.models import AuditEntry
 from notifications import selectors as notification_selectors
 from patients import access
@@ -541,6 +542,13 @@ class AuditViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
         if profile is not None:
             mine |= Q(patient_id=profile)
         return AuditEntry.objects.filter(mine).order_by("-created_at", "-pk")
+
+    def get_serializer(self, *args, **kwargs):
+        # A page of entries names its rows by objectId with one query per model, not one per entry.
+        if args:
+            entries = args[0] if kwargs.get("many") else [args[0]]
+            kwargs.setdefault("context", self.get_serializer_context())["object_ids"] = ObjectIds(entries)
+        return super().get_serializer(*args, **kwargs)
 
 
 def not_found(request, *args, **kwargs):

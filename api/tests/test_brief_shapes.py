@@ -14,9 +14,21 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.test import Client
 
-from accounts.tests.factories import UserFactory
-from api.tests.helpers import CONFIRMATIONS, DOSES, PATIENTS, REMINDERS, detail
+from accounts.tests.factories import PASSWORD, UserFactory
+from api.tests.helpers import (
+    AUDIT,
+    CONFIRMATIONS,
+    DOSES,
+    LOGIN,
+    PATIENTS,
+    REMINDERS,
+    SESSION,
+    detail,
+    log_in,
+    send,
+)
 from audit.models import AuditEntry
 from notifications.models import NotificationSettings
 from patients.models import PatientProfile
@@ -367,3 +379,62 @@ def test_an_unknown_zone_is_still_refused_in_words(newcomer):
     assert response.status_code == 400
     assert response.json()["errors"]["timeZone"] == ['"Mars/Olympus" is not a valid choice.']
     assert not PatientProfile.objects.filter(user=user).exists()
+
+
+# --- d. No database id in any answer ------------------------------------------------------------
+
+
+def test_the_headless_login_names_the_user_by_object_id(ann):
+    response = send(Client(), "POST", LOGIN, {"email": "ann@example.org", "password": PASSWORD})
+
+    assert response.status_code == 200
+    user = response.json()["data"]["user"]
+    assert user["id"] == str(ann.user.object_id)
+    assert user["email"] == "ann@example.org"
+
+
+def test_the_session_answer_names_the_user_by_object_id(ann):
+    client = Client()
+    token = log_in(client, "ann@example.org")
+
+    response = send(client, "GET", SESSION, token=token)
+
+    assert response.json()["data"]["user"]["id"] == str(ann.user.object_id)
+
+
+def test_audit_entries_name_their_rows_by_object_id_and_never_the_database_id(ann, ann_api):
+    made = ann_api.post(REMINDERS, {"medicationName": "Metformin", "dosage": "500 mg", "schedule": ["08:00"]})
+    reminder = MedicationReminder.objects.get()
+
+    entries = ann_api.results(AUDIT)
+
+    created = next(entry for entry in entries if entry["entityType"] == "reminders.MedicationReminder")
+    assert created["entityId"] == made.json()["objectId"]
+    assert "id" not in created["payload"]["changes"]
+    assert "patient_id" not in created["payload"]["changes"]
+    assert created["payload"]["changes"]["patient"] == [None, str(ann.object_id)]
+    # The doses were made in one statement: one entry, naming their medication.
+    doses_made = next(entry for entry in entries if entry["entityType"] == "reminders.Dose")
+    assert doses_made["payload"]["reminder"] == str(reminder.object_id)
+    assert "reminder_id" not in doses_made["payload"]
+    assert len(doses_made["payload"]["scheduled_at"]) == reminder.doses.count()
+    sign_in = next(entry for entry in entries if entry["action"] == "login")
+    assert sign_in["entityId"] == str(ann.user.object_id)
+    one = ann_api.get(detail(AUDIT, created["objectId"])).json()
+    assert one == created
+
+
+def test_an_entity_without_an_object_id_is_named_null(ann, carl, ann_api):
+    entries = ann_api.results(AUDIT)
+    links = [entry for entry in entries if entry["entityType"] == "patients.CareLink"]
+
+    assert links, "Carl's care link is in Ann's activity"
+    (made,) = [entry for entry in links if entry["action"] == "create"]
+    assert made["payload"]["changes"]["caregiver"] == [None, str(carl.object_id)]
+    assert made["payload"]["changes"]["patient"] == [None, str(ann.object_id)]
+    assert all(entry["entityId"] is None for entry in links)
+    assert all(
+        not name.endswith("_id") and name != "id"
+        for entry in links
+        for name in entry["payload"].get("changes", {})
+    )
