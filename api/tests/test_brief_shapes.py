@@ -438,3 +438,23 @@ def test_an_entity_without_an_object_id_is_named_null(ann, carl, ann_api):
         for entry in links
         for name in entry["payload"].get("changes", {})
     )
+
+
+# --- Item 4. The playground is reachable from the site -------------------------------------------
+
+
+def test_signed_in_pages_link_to_the_api_playground_in_their_footer(ann, client):
+    client.force_login(ann.user)
+
+    page = client.get("/", follow=True).content.decode()
+    footer = page[page.index('<footer class="site-footer">') :]
+
+    assert '<a href="/api/docs/">API playground</a>' in footer
+    assert client.get("/api/docs/").status_code == 200
+
+
+def test_the_footer_of_a_signed_out_page_has_no_playground_link(client):
+    page = client.get("/accounts/login/").content.decode()
+
+    assert '<footer class="site-footer">' in page
+    assert "API playground" not in page
