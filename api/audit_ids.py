@@ -35,7 +35,7 @@ def _relations(model: type[models.Model] | None) -> dict[str, tuple[str, type[mo
     if model is None:
         return {}
     return {
-        field.attname: (field.name, field.related_model)  # type: ignore[misc]
+        field.attname: (field.name, field.related_model)
         for field in model._meta.concrete_fields
         if field.is_relation and field.related_model is not None
     }

@@ -90,7 +90,7 @@ def document_errors(result, generator, request, public):
 _PATIENT_ID = "2b7cdff8-7037-430c-9574-6f85ed4ab994"
 _REMINDER_ID = "4c573012-6f78-4092-a842-f101af837e2c"
 _DOSE_ID = "7d0b6c4e-2f1a-4f55-9a58-0e6a4a3d9b11"
-RESOURCE_EXAMPLES = {
+RESOURCE_EXAMPLES: dict[str, dict[str, object]] = {
     "Patient": {
         "objectId": _PATIENT_ID,
         "user": "5f1392aa-f153-4856-952b-0d0a4079f1a4",

@@ -448,9 +448,11 @@ class AuditSerializer(serializers.ModelSerializer):
 
     def _object_ids(self) -> ObjectIds:
         # The view gives the page's lookups (one query per model); one entry alone makes its own.
-        found = self.context.get("object_ids")
+        found = self.context.get("object_ids") or getattr(self, "_own_object_ids", None)
         if found is None:
-            found = self.context["object_ids"] = ObjectIds([self.instance])
+            found = self._own_object_ids = ObjectIds(
+                [self.instance] if isinstance(self.instance, AuditEntry) else []
+            )
         return found
 
     def get_entityId(self, entry: AuditEntry) -> str | None:

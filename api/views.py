@@ -264,14 +264,14 @@ class ReminderViewSet(
         return reminders.select_related("patient").with_is_confirmed().order_by("medication_name", "pk")
 
     def get_serializer_context(self):
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         if (
             self.action == "create"
             and getattr(self.request, "user", None)
             and self.request.user.is_authenticated
         ):
             # A schedule sent as a list of times starts today in the patient's own zone.
-            patient = PatientProfile.objects.filter(user=self.request.user).first()  # type: ignore[misc]
+            patient = PatientProfile.objects.filter(user=self.request.user).first()
             context["schedule_zone"] = patient.zone if patient is not None else None
         return context
 
