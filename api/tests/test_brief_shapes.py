@@ -232,6 +232,23 @@ def test_a_late_dose_nearer_than_the_next_is_the_one_confirmed_late(ann_api, met
     assert (response.json()["dose"], response.json()["late"]) == (str(eight.object_id), True)
 
 
+@pytest.mark.clock(datetime.datetime(2026, 3, 4, 19, 50, tzinfo=UTC))
+def test_with_confirmed_at_the_dose_due_at_that_moment_is_meant(ann_api, metformin, eight, evening):
+    # 19:50, the evening dose 10 minutes ahead; "I took it at 08:10" means the morning one.
+    response = ann_api.post(
+        CONFIRMATIONS, {"reminder": str(metformin.object_id), "confirmedAt": "2026-03-04T08:10:00Z"}
+    )
+
+    assert response.status_code == 201, response.content.decode()
+    assert (response.json()["dose"], response.json()["confirmedAt"], response.json()["late"]) == (
+        str(eight.object_id),
+        "2026-03-04T08:10:00Z",
+        False,
+    )
+    evening.refresh_from_db()
+    assert evening.status == Dose.Status.PENDING
+
+
 @pytest.mark.clock(EIGHT_TWENTY)
 def test_a_caregiver_who_may_confirm_confirms_the_dose_due_now(carl, api_for, metformin, eight):
     response = api_for(carl).post(CONFIRMATIONS, {"reminder": str(metformin.object_id)})
