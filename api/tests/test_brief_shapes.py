@@ -160,18 +160,22 @@ EIGHT_TWENTY = datetime.datetime(2026, 3, 4, 8, 20, tzinfo=UTC)
 
 
 @pytest.fixture
-def metformin(ann):
+def pointed_medication(ann):
     return MedicationFactory(patient=ann, medication_name="Metformin")
 
 
 @pytest.fixture
-def eight(metformin):
-    return DoseFactory(reminder=metformin, scheduled_at=datetime.datetime(2026, 3, 4, 8, 0, tzinfo=UTC))
+def pointed_morning_dose(pointed_medication):
+    return DoseFactory(
+        reminder=pointed_medication, scheduled_at=datetime.datetime(2026, 3, 4, 8, 0, tzinfo=UTC)
+    )
 
 
 @pytest.fixture
-def evening(metformin):
-    return DoseFactory(reminder=metformin, scheduled_at=datetime.datetime(2026, 3, 4, 20, 0, tzinfo=UTC))
+def pointed_night_dose(pointed_medication):
+    return DoseFactory(
+        reminder=pointed_medication, scheduled_at=datetime.datetime(2026, 3, 4, 20, 0, tzinfo=UTC)
+    )
 
 
 def confirmations_of(reminder) -> list[tuple]:
@@ -183,107 +187,131 @@ def confirmations_of(reminder) -> list[tuple]:
 
 
 @pytest.mark.clock(EIGHT_TWENTY)
-def test_the_patient_confirms_the_dose_due_now_by_its_medication(ann, ann_api, metformin, eight, evening):
-    response = ann_api.post(CONFIRMATIONS, {"reminder": str(metformin.object_id)})
+def test_the_patient_confirms_the_dose_due_now_by_its_medication(
+    ann, ann_api, pointed_medication, pointed_morning_dose, pointed_night_dose
+):
+    response = ann_api.post(CONFIRMATIONS, {"reminder": str(pointed_medication.object_id)})
 
     assert response.status_code == 201, response.content.decode()
     body = response.json()
     assert (body["reminder"], body["dose"], body["confirmedAt"], body["role"]) == (
-        str(metformin.object_id),
-        str(eight.object_id),
+        str(pointed_medication.object_id),
+        str(pointed_morning_dose.object_id),
         "2026-03-04T08:20:00Z",
         "patient",
     )
-    assert confirmations_of(metformin) == [(eight.scheduled_at, "ann@example.org")]
-    eight.refresh_from_db()
-    evening.refresh_from_db()
-    assert (eight.status, evening.status) == (Dose.Status.TAKEN, Dose.Status.PENDING)
-    assert AuditEntry.objects.filter(entity_type="reminders.Dose", entity_id=str(eight.pk)).exists()
+    assert confirmations_of(pointed_medication) == [(pointed_morning_dose.scheduled_at, "ann@example.org")]
+    pointed_morning_dose.refresh_from_db()
+    pointed_night_dose.refresh_from_db()
+    assert (pointed_morning_dose.status, pointed_night_dose.status) == (
+        Dose.Status.TAKEN,
+        Dose.Status.PENDING,
+    )
+    assert AuditEntry.objects.filter(
+        entity_type="reminders.Dose", entity_id=str(pointed_morning_dose.pk)
+    ).exists()
 
 
 @pytest.mark.clock(EIGHT_TWENTY)
-def test_saying_it_twice_is_one_confirmation_not_the_next_dose(ann_api, metformin, eight, evening):
-    first = ann_api.post(CONFIRMATIONS, {"reminder": str(metformin.object_id)})
-    again = ann_api.post(CONFIRMATIONS, {"reminder": str(metformin.object_id)})
+def test_saying_it_twice_is_one_confirmation_not_the_next_dose(
+    ann_api, pointed_medication, pointed_morning_dose, pointed_night_dose
+):
+    first = ann_api.post(CONFIRMATIONS, {"reminder": str(pointed_medication.object_id)})
+    again = ann_api.post(CONFIRMATIONS, {"reminder": str(pointed_medication.object_id)})
 
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json() == first.json()
-    assert confirmations_of(metformin) == [(eight.scheduled_at, "ann@example.org")]
-    evening.refresh_from_db()
-    assert evening.status == Dose.Status.PENDING
+    assert confirmations_of(pointed_medication) == [(pointed_morning_dose.scheduled_at, "ann@example.org")]
+    pointed_night_dose.refresh_from_db()
+    assert pointed_night_dose.status == Dose.Status.PENDING
 
 
 @pytest.mark.clock(datetime.datetime(2026, 3, 4, 18, 30, tzinfo=UTC))
-def test_a_dose_not_yet_due_is_taken_early_when_it_is_the_nearest(ann_api, metformin, eight, evening):
+def test_a_dose_not_yet_due_is_taken_early_when_it_is_the_nearest(
+    ann_api, pointed_medication, pointed_morning_dose, pointed_night_dose
+):
     # 18:30: the morning dose is 10.5 hours behind (still pending), the evening one 1.5 hours ahead.
-    response = ann_api.post(CONFIRMATIONS, {"reminder": str(metformin.object_id)})
+    response = ann_api.post(CONFIRMATIONS, {"reminder": str(pointed_medication.object_id)})
 
     assert response.status_code == 201, response.content.decode()
-    assert response.json()["dose"] == str(evening.object_id)
-    eight.refresh_from_db()
-    assert eight.status == Dose.Status.PENDING
+    assert response.json()["dose"] == str(pointed_night_dose.object_id)
+    pointed_morning_dose.refresh_from_db()
+    assert pointed_morning_dose.status == Dose.Status.PENDING
 
 
 @pytest.mark.clock(datetime.datetime(2026, 3, 4, 9, 30, tzinfo=UTC))
-def test_a_late_dose_nearer_than_the_next_is_the_one_confirmed_late(ann_api, metformin, eight, evening):
-    response = ann_api.post(CONFIRMATIONS, {"reminder": str(metformin.object_id)})
+def test_a_late_dose_nearer_than_the_next_is_the_one_confirmed_late(
+    ann_api, pointed_medication, pointed_morning_dose, pointed_night_dose
+):
+    response = ann_api.post(CONFIRMATIONS, {"reminder": str(pointed_medication.object_id)})
 
     assert response.status_code == 201, response.content.decode()
-    assert (response.json()["dose"], response.json()["late"]) == (str(eight.object_id), True)
+    assert (response.json()["dose"], response.json()["late"]) == (str(pointed_morning_dose.object_id), True)
 
 
 @pytest.mark.clock(datetime.datetime(2026, 3, 4, 19, 50, tzinfo=UTC))
-def test_with_confirmed_at_the_dose_due_at_that_moment_is_meant(ann_api, metformin, eight, evening):
+def test_with_confirmed_at_the_dose_due_at_that_moment_is_meant(
+    ann_api, pointed_medication, pointed_morning_dose, pointed_night_dose
+):
     # 19:50, the evening dose 10 minutes ahead; "I took it at 08:10" means the morning one.
     response = ann_api.post(
-        CONFIRMATIONS, {"reminder": str(metformin.object_id), "confirmedAt": "2026-03-04T08:10:00Z"}
+        CONFIRMATIONS, {"reminder": str(pointed_medication.object_id), "confirmedAt": "2026-03-04T08:10:00Z"}
     )
 
     assert response.status_code == 201, response.content.decode()
     assert (response.json()["dose"], response.json()["confirmedAt"], response.json()["late"]) == (
-        str(eight.object_id),
+        str(pointed_morning_dose.object_id),
         "2026-03-04T08:10:00Z",
         False,
     )
-    evening.refresh_from_db()
-    assert evening.status == Dose.Status.PENDING
+    pointed_night_dose.refresh_from_db()
+    assert pointed_night_dose.status == Dose.Status.PENDING
 
 
 @pytest.mark.clock(EIGHT_TWENTY)
-def test_a_caregiver_who_may_confirm_confirms_the_dose_due_now(carl, api_for, metformin, eight):
-    response = api_for(carl).post(CONFIRMATIONS, {"reminder": str(metformin.object_id)})
+def test_a_caregiver_who_may_confirm_confirms_the_dose_due_now(
+    carl, api_for, pointed_medication, pointed_morning_dose
+):
+    response = api_for(carl).post(CONFIRMATIONS, {"reminder": str(pointed_medication.object_id)})
 
     assert response.status_code == 201, response.content.decode()
-    assert (response.json()["dose"], response.json()["role"]) == (str(eight.object_id), "caregiver")
-    assert confirmations_of(metformin) == [(eight.scheduled_at, "carl@example.org")]
+    assert (response.json()["dose"], response.json()["role"]) == (
+        str(pointed_morning_dose.object_id),
+        "caregiver",
+    )
+    assert confirmations_of(pointed_medication) == [(pointed_morning_dose.scheduled_at, "carl@example.org")]
 
 
 @pytest.mark.clock(EIGHT_TWENTY)
-def test_a_caregiver_who_may_only_view_is_refused_and_nothing_is_recorded(vera, api_for, metformin, eight):
-    response = api_for(vera).post(CONFIRMATIONS, {"reminder": str(metformin.object_id)})
+def test_a_caregiver_who_may_only_view_is_refused_and_nothing_is_recorded(
+    vera, api_for, pointed_medication, pointed_morning_dose
+):
+    response = api_for(vera).post(CONFIRMATIONS, {"reminder": str(pointed_medication.object_id)})
 
     assert response.status_code == 403
     assert response.json()["detail"] == "Your link to this patient does not allow confirming doses."
-    assert confirmations_of(metformin) == []
-    eight.refresh_from_db()
-    assert eight.status == Dose.Status.PENDING
+    assert confirmations_of(pointed_medication) == []
+    pointed_morning_dose.refresh_from_db()
+    assert pointed_morning_dose.status == Dose.Status.PENDING
 
 
 @pytest.mark.clock(EIGHT_TWENTY)
-def test_an_outsider_gets_404_as_for_a_medication_that_does_not_exist(bob, api_for, metformin, eight):
-    theirs = api_for(bob.user).post(CONFIRMATIONS, {"reminder": str(metformin.object_id)})
+def test_an_outsider_gets_404_as_for_a_medication_that_does_not_exist(
+    bob, api_for, pointed_medication, pointed_morning_dose
+):
+    theirs = api_for(bob.user).post(CONFIRMATIONS, {"reminder": str(pointed_medication.object_id)})
     unknown = api_for(bob.user).post(CONFIRMATIONS, {"reminder": "3f5e1c2a-8b7d-4e6f-9a01-2b3c4d5e6f70"})
 
     assert (theirs.status_code, unknown.status_code) == (404, 404)
     assert theirs.json() == unknown.json() == {"detail": "No MedicationReminder matches the given query."}
-    assert confirmations_of(metformin) == []
+    assert confirmations_of(pointed_medication) == []
 
 
 @pytest.mark.clock(datetime.datetime(2026, 3, 4, 21, 30, tzinfo=UTC))
-def test_no_dose_within_12_hours_answers_409_with_the_reason(ann_api, metformin):
-    DoseFactory(reminder=metformin, scheduled_at=datetime.datetime(2026, 3, 4, 8, 0, tzinfo=UTC))
+def test_no_dose_within_12_hours_answers_409_with_the_reason(ann_api, pointed_medication):
+    DoseFactory(reminder=pointed_medication, scheduled_at=datetime.datetime(2026, 3, 4, 8, 0, tzinfo=UTC))
 
-    response = ann_api.post(CONFIRMATIONS, {"reminder": str(metformin.object_id)})
+    response = ann_api.post(CONFIRMATIONS, {"reminder": str(pointed_medication.object_id)})
 
     assert response.status_code == 409
     assert response.json()["detail"] == (
@@ -304,15 +332,17 @@ def test_an_as_needed_medication_answers_409(ann, ann_api):
 
 
 @pytest.mark.clock(EIGHT_TWENTY)
-def test_a_skipped_dose_due_now_answers_409_and_stays_skipped(ann, ann_api, metformin, eight):
-    services.dose_skip(dose=eight, by=ann.user, reason=Dose.SkipReason.UNWELL)
+def test_a_skipped_dose_due_now_answers_409_and_stays_skipped(
+    ann, ann_api, pointed_medication, pointed_morning_dose
+):
+    services.dose_skip(dose=pointed_morning_dose, by=ann.user, reason=Dose.SkipReason.UNWELL)
 
-    response = ann_api.post(CONFIRMATIONS, {"reminder": str(metformin.object_id)})
+    response = ann_api.post(CONFIRMATIONS, {"reminder": str(pointed_medication.object_id)})
 
     assert response.status_code == 409
     assert response.json()["detail"] == "The dose due at 08:00 on 4 March was skipped. Undo the skip first."
-    eight.refresh_from_db()
-    assert eight.status == Dose.Status.SKIPPED
+    pointed_morning_dose.refresh_from_db()
+    assert pointed_morning_dose.status == Dose.Status.SKIPPED
 
 
 @pytest.mark.clock(EIGHT_TWENTY)
@@ -326,10 +356,14 @@ def test_neither_dose_nor_reminder_is_400_in_words(ann_api):
 
 
 @pytest.mark.clock(EIGHT_TWENTY)
-def test_a_dose_of_another_medication_than_the_reminder_named_is_400(ann, ann_api, metformin, eight):
+def test_a_dose_of_another_medication_than_the_reminder_named_is_400(
+    ann, ann_api, pointed_medication, pointed_morning_dose
+):
     other = MedicationFactory(patient=ann)
 
-    response = ann_api.post(CONFIRMATIONS, {"dose": str(eight.object_id), "reminder": str(other.object_id)})
+    response = ann_api.post(
+        CONFIRMATIONS, {"dose": str(pointed_morning_dose.object_id), "reminder": str(other.object_id)}
+    )
 
     assert response.status_code == 400
     assert response.json()["errors"] == {"reminder": ["That dose is not of this medication."]}
