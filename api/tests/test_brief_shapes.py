@@ -17,6 +17,7 @@ import pytest
 from django.test import Client
 
 from accounts.tests.factories import PASSWORD, UserFactory
+from api.apps import check_patient_default_time_zone
 from api.tests.helpers import (
     AUDIT,
     CONFIRMATIONS,
@@ -509,3 +510,11 @@ def test_the_footer_of_a_signed_out_page_has_no_playground_link(client):
 
     assert '<footer class="site-footer">' in page
     assert "API playground" not in page
+
+
+def test_a_site_default_a_patient_may_not_have_fails_the_system_check(settings):
+    settings.PATIENT_DEFAULT_TIME_ZONE = "Etc/GMT+5"
+
+    assert [error.id for error in check_patient_default_time_zone()] == ["api.E001"]
+    settings.PATIENT_DEFAULT_TIME_ZONE = "Europe/Paris"
+    assert check_patient_default_time_zone() == []
