@@ -17,7 +17,7 @@ import pytest
 from django.test import Client
 
 from accounts.tests.factories import PASSWORD, UserFactory
-from api.apps import check_patient_default_time_zone
+from api.checks import check_patient_default_time_zone
 from api.tests.helpers import (
     AUDIT,
     CONFIRMATIONS,
