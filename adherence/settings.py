@@ -276,6 +276,17 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
+# The zone of a patient profile made through the API without one, when the account has not
+# chosen a zone of its own (notification settings). Checked against the zone database at start.
+PATIENT_DEFAULT_TIME_ZONE = env_str("PATIENT_DEFAULT_TIME_ZONE", TIME_ZONE)
+try:
+    import zoneinfo as _zoneinfo
+
+    _zoneinfo.ZoneInfo(PATIENT_DEFAULT_TIME_ZONE)
+except (ValueError, _zoneinfo.ZoneInfoNotFoundError):
+    raise ImproperlyConfigured(
+        f"PATIENT_DEFAULT_TIME_ZONE={PATIENT_DEFAULT_TIME_ZONE!r} is not a time zone like Europe/London."
+    ) from None
 USE_I18N = True
 USE_TZ = True
 
@@ -406,6 +417,8 @@ AUDIT_ENABLED = True
 HEADLESS_ONLY = False
 HEADLESS_CLIENTS = ("app", "browser")
 HEADLESS_SERVE_SPECIFICATION = False
+# Its user payloads name the user by objectId, never the database id.
+HEADLESS_ADAPTER = "accounts.adapter.HeadlessAdapter"
 HEADLESS_TOKEN_STRATEGY = "api.authentication.SessionTokenStrategy"  # noqa: S105 (a class, not a secret)
 HEADLESS_FRONTEND_URLS = {
     "account_confirm_email": "/accounts/confirm-email/{key}/",

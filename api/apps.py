@@ -10,4 +10,4 @@ class ApiConfig(AppConfig):
     verbose_name = "REST API"
 
     def ready(self) -> None:
-        from api import schema  # noqa: F401 (registers the authentication scheme with drf-spectacular)
+        from api import checks, schema  # noqa: F401 (registers the system checks, and the authentication scheme with drf-spectacular)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 
 
 class SessionTokenScheme(OpenApiAuthenticationExtension):
@@ -19,6 +19,19 @@ class SessionTokenScheme(OpenApiAuthenticationExtension):
                 '({"email": …, "password": …}). Sign out with DELETE /_allauth/app/v1/auth/session.'
             ),
         }
+
+
+class ScheduleFieldSchema(OpenApiSerializerFieldExtension):
+    """A schedule is sent as the brief's list of times or as the object; it is answered as the object."""
+
+    target_class = "api.serializers.ScheduleField"
+
+    def map_serializer_field(self, auto_schema, direction) -> dict:
+        from api.serializers import SCHEDULE_SCHEMA, SCHEDULE_TIMES_SCHEMA
+
+        if direction == "request":
+            return {"oneOf": [SCHEDULE_TIMES_SCHEMA, SCHEDULE_SCHEMA]}
+        return SCHEDULE_SCHEMA
 
 
 ERROR = {
@@ -53,6 +66,10 @@ def document_errors(result, generator, request, public):
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components["Error"] = ERROR
     components["ValidationError"] = VALIDATION_ERROR
+    # A confirmation names its dose exactly, or its medication (the dose due now): one at least.
+    for name, component in components.items():
+        if name.startswith("ConfirmRequest"):
+            component["anyOf"] = [{"required": ["dose"]}, {"required": ["reminder"]}]
     for path in result.get("paths", {}).values():
         for operation in path.values():
             responses = operation.setdefault("responses", {})
@@ -73,7 +90,7 @@ def document_errors(result, generator, request, public):
 _PATIENT_ID = "2b7cdff8-7037-430c-9574-6f85ed4ab994"
 _REMINDER_ID = "4c573012-6f78-4092-a842-f101af837e2c"
 _DOSE_ID = "7d0b6c4e-2f1a-4f55-9a58-0e6a4a3d9b11"
-RESOURCE_EXAMPLES = {
+RESOURCE_EXAMPLES: dict[str, dict[str, object]] = {
     "Patient": {
         "objectId": _PATIENT_ID,
         "user": "5f1392aa-f153-4856-952b-0d0a4079f1a4",
@@ -95,6 +112,7 @@ RESOURCE_EXAMPLES = {
             "start_date": "2026-11-11",
             "steps": [{"times": ["08:00", "20:00"], "repeat": {"kind": "daily"}}],
         },
+        "times": ["08:00", "20:00"],
         "scheduleSummary": "08:00, 20:00 every day. From 11 November 2026.",
         "graceMinutes": 60,
         "isActive": True,
@@ -166,6 +184,7 @@ RESOURCE_EXAMPLES = {
         "createdAt": "2026-11-25T08:30:00Z",
     },
 }
+RESOURCE_EXAMPLES["PatientCreated"] = {**RESOURCE_EXAMPLES["Patient"], "timeZoneSource": "request"}
 ERROR_EXAMPLES = {
     "400": {
         "detail": "Some of what was sent is not valid.",

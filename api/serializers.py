@@ -3,18 +3,21 @@ timestamps are read-only, whatever a client sends."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema_field
+from django.utils import timezone
 from rest_framework import serializers
 
 from adherence.text import validate_single_line
+from api.audit_ids import ObjectIds
 from audit.models import AuditEntry
 from patients import phone
 from patients.models import PatientProfile, available_time_zones, validate_date_of_birth
 from reminders import schedule as schedule_rules
 from reminders.fhir import to_fhir
 from reminders.models import ConfirmationLog, Dose, MedicationReminder, MissedDoseAlert
-from reminders.schedule import Schedule, ScheduleError
+from reminders.schedule import Schedule, ScheduleError, format_time, step_on
 
 
 class StrictCharField(serializers.CharField):
@@ -43,6 +46,8 @@ class ObjectIdField(serializers.UUIDField):
 
 
 class PatientSerializer(serializers.ModelSerializer):
+    """A patient profile. On creation the answer also says where its time zone came from."""
+
     objectId = serializers.UUIDField(source="object_id", read_only=True)
     user = ObjectIdField(source="user.object_id")
     displayName = StrictCharField(source="display_name", max_length=150)
@@ -53,7 +58,15 @@ class PatientSerializer(serializers.ModelSerializer):
         source="phone_number", max_length=32, help_text="E.164, e.g. +447911123456."
     )
     isActive = serializers.BooleanField(source="is_active", required=False)
-    timeZone = serializers.ChoiceField(source="time_zone", choices=sorted(available_time_zones()))
+    timeZone = serializers.ChoiceField(
+        source="time_zone",
+        choices=sorted(available_time_zones()),
+        required=False,
+        help_text=(
+            "An IANA zone. Optional when creating: then the zone chosen in your notification settings, "
+            "else the site's default (the answer's timeZoneSource says which)."
+        ),
+    )
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
 
@@ -76,6 +89,23 @@ class PatientSerializer(serializers.ModelSerializer):
             return phone.to_e164(value)
         except DjangoValidationError as error:
             raise serializers.ValidationError(error.messages) from None
+
+
+class PatientCreatedSerializer(PatientSerializer):
+    """The answer to creating a profile: the profile, and where its time zone came from."""
+
+    timeZoneSource = serializers.ChoiceField(
+        choices=[
+            ("request", "Sent in the request"),
+            ("notificationSettings", "The zone chosen in your notification settings"),
+            ("siteDefault", "The site's default (PATIENT_DEFAULT_TIME_ZONE)"),
+        ],
+        read_only=True,
+        help_text="Where timeZone came from: the request, your notification settings, or the site default.",
+    )
+
+    class Meta(PatientSerializer.Meta):
+        fields = [*PatientSerializer.Meta.fields, "timeZoneSource"]
 
 
 # The schedule's JSON Schema, built from reminders/schedule.py's own names so that its bounds
@@ -149,18 +179,61 @@ SCHEDULE_SCHEMA = {
 }
 
 
-@extend_schema_field(SCHEDULE_SCHEMA)
+# The brief's shape: a list of times of day, every day from today. Its bounds are a step's.
+SCHEDULE_TIMES_SCHEMA = {
+    "type": "array",
+    "description": (
+        "The brief's shape: times of day (\"HH:MM\", 24-hour), every day from today in the patient's "
+        "time zone. Stored as the object form (a daily schedule starting today)."
+    ),
+    "minItems": 1,
+    "maxItems": schedule_rules.MAX_TIMES_PER_DAY,
+    "uniqueItems": True,
+    "items": {"type": "string", "pattern": schedule_rules.TIME_PATTERN},
+}
+
+
+def daily_schedule_json(times: list, *, start: datetime.date) -> dict:
+    """The object form of the brief's array: these times every day from `start`."""
+    return {"start_date": start.isoformat(), "steps": [{"times": times, "repeat": {"kind": "daily"}}]}
+
+
 class ScheduleField(serializers.JSONField):
-    """The schedule as Adhere's JSON (see reminders/schedule.py); checked in words by its problems()."""
+    """The schedule as Adhere's JSON (see reminders/schedule.py), or the brief's list of times of day.
+
+    Either way it is checked in words by Schedule.from_json and problems(), with the same bounds.
+    A list means every day from today in the zone the medication's doses are made in (the
+    patient's, or the medication's own home zone when it keeps to home time); the serializer's
+    context gives it (`schedule_zone`), else the medication being changed does.
+    api/schema.py documents both shapes for requests; answers always hold the object.
+    """
+
+    def zone(self) -> datetime.tzinfo:
+        instance = getattr(self.parent, "instance", None)
+        if isinstance(instance, MedicationReminder):
+            return instance.zone
+        return self.context.get("schedule_zone") or datetime.UTC
 
     def to_internal_value(self, data):
         data = super().to_internal_value(data)
-        if not isinstance(data, dict):
-            raise serializers.ValidationError("A schedule is an object; see the schema's example.")
+        as_list = isinstance(data, list)
+        if as_list:
+            today = timezone.now().astimezone(self.zone()).date()
+            data = daily_schedule_json(data, start=today)
+        elif not isinstance(data, dict):
+            raise serializers.ValidationError(
+                'A schedule is a list of times of day (["08:00", "20:00"]) or an object; see the '
+                "schema's examples."
+            )
         try:
             schedule = Schedule.from_json(data)
         except (ScheduleError, TypeError, ValueError, KeyError) as error:
-            raise serializers.ValidationError(str(error)) from None
+            message = str(error)
+            if as_list:
+                # The list is the one step: say it about the times, not about "the step".
+                message = message.removeprefix("The step: ")
+                message = message[:1].upper() + message[1:]
+            raise serializers.ValidationError(message) from None
         if problems := schedule.problems():
             raise serializers.ValidationError(problems)
         return schedule
@@ -173,6 +246,12 @@ class ReminderSerializer(serializers.ModelSerializer):
     dosage = StrictCharField(max_length=100)
     instructions = StrictCharField(max_length=300, required=False, allow_blank=True)
     schedule = ScheduleField()
+    times = serializers.SerializerMethodField(
+        help_text=(
+            "The times of day (\"HH:MM\") of the schedule's step in effect today in the patient's zone, "
+            "else of its first step; empty for an as-needed medication."
+        )
+    )
     scheduleSummary = serializers.CharField(source="schedule_summary", read_only=True)
     graceMinutes = serializers.IntegerField(
         source="grace_minutes", min_value=1, max_value=1440, required=False
@@ -195,6 +274,7 @@ class ReminderSerializer(serializers.ModelSerializer):
             "dosage",
             "instructions",
             "schedule",
+            "times",
             "scheduleSummary",
             "graceMinutes",
             "isActive",
@@ -209,6 +289,17 @@ class ReminderSerializer(serializers.ModelSerializer):
         data = super().to_representation(instance)
         data["schedule"] = instance.schedule
         return data
+
+    def get_times(self, reminder: MedicationReminder) -> list[str]:
+        try:
+            schedule = reminder.parsed_schedule
+        except ScheduleError:
+            return []
+        if schedule.as_needed or not schedule.steps:
+            return []
+        today = timezone.now().astimezone(reminder.zone).date()
+        step = step_on(schedule, today) or schedule.steps[0]
+        return [format_time(at) for at in step.times]
 
     def get_fhirDosage(self, reminder: MedicationReminder) -> list[dict]:
         try:
@@ -312,21 +403,63 @@ class ConfirmationSerializer(serializers.ModelSerializer):
 
 
 class ConfirmRequestSerializer(serializers.Serializer):
-    dose = serializers.UUIDField(help_text="The objectId of the dose that was taken.")
+    """Which dose was taken: `dose` exactly, or the brief's `reminder` for the dose due now."""
+
+    dose = serializers.UUIDField(
+        required=False, help_text="The objectId of the dose that was taken: the precise form."
+    )
+    reminder = serializers.UUIDField(
+        required=False,
+        help_text=(
+            "The brief's form: the medication's objectId, meaning its dose due now (see the "
+            "operation's description). With `dose` too, the dose must be this medication's."
+        ),
+    )
     confirmedAt = serializers.DateTimeField(required=False, help_text="When it was taken; now when left out.")
+
+    def validate(self, attrs):
+        if "dose" not in attrs and "reminder" not in attrs:
+            raise serializers.ValidationError(
+                {
+                    "dose": [
+                        "Give the dose that was taken, or the medication (reminder) whose dose is due now."
+                    ]
+                }
+            )
+        return attrs
 
 
 class AuditSerializer(serializers.ModelSerializer):
     objectId = serializers.UUIDField(source="uid", read_only=True)
     actor = serializers.SerializerMethodField()
     entityType = serializers.CharField(source="entity_type", read_only=True)
-    entityId = serializers.CharField(source="entity_id", read_only=True)
+    entityId = serializers.SerializerMethodField(
+        help_text="The entity's objectId; null when it has none or no longer exists."
+    )
+    payload = serializers.SerializerMethodField(
+        help_text="What was recorded; related rows are named by objectId (null when they have none)."
+    )
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
 
     class Meta:
         model = AuditEntry
         fields = ["objectId", "actor", "action", "entityType", "entityId", "payload", "createdAt"]
         read_only_fields = fields
+
+    def _object_ids(self) -> ObjectIds:
+        # The view gives the page's lookups (one query per model); one entry alone makes its own.
+        found = self.context.get("object_ids") or getattr(self, "_own_object_ids", None)
+        if found is None:
+            found = self._own_object_ids = ObjectIds(
+                [self.instance] if isinstance(self.instance, AuditEntry) else []
+            )
+        return found
+
+    def get_entityId(self, entry: AuditEntry) -> str | None:
+        return self._object_ids().entity_id(entry)
+
+    def get_payload(self, entry: AuditEntry) -> dict:
+        return self._object_ids().payload(entry)
 
     def get_actor(self, entry: AuditEntry) -> dict:
         return {"type": entry.actor_type, "label": entry.actor_label}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
@@ -14,12 +15,14 @@ from rest_framework.exceptions import APIException, NotFound, PermissionDenied, 
 from rest_framework.response import Response
 
 from api import serializers as api
+from api.audit_ids import ObjectIds
 from audit.models import AuditEntry
 from notifications import selectors as notification_selectors
 from patients import access
 from patients.access import Action
 from patients.models import PatientProfile
 from patients.services import patient_profile_create, patient_profile_update
+from reminders import selectors as reminder_selectors
 from reminders import services
 from reminders.models import ConfirmationLog, Dose, MedicationReminder
 
@@ -120,7 +123,12 @@ class RecordsCaregiverViews(ByObjectId, _ListRetrieveViewSet):
     ),
     retrieve=extend_schema(description="One patient you may see."),
     create=extend_schema(
-        description="Set up your own patient profile (once).",
+        description=(
+            "Set up your own patient profile (once). timeZone is optional: left out, it is the zone "
+            "chosen in your notification settings, else the site's default; the answer's timeZoneSource "
+            "says which."
+        ),
+        responses={201: api.PatientCreatedSerializer},
         examples=[
             OpenApiExample(
                 "A new profile",
@@ -130,7 +138,12 @@ class RecordsCaregiverViews(ByObjectId, _ListRetrieveViewSet):
                     "timeZone": "Europe/London",
                 },
                 request_only=True,
-            )
+            ),
+            OpenApiExample(
+                "The brief's profile, without a time zone",
+                value={"displayName": "Ann Example", "phoneNumber": "+447911123456"},
+                request_only=True,
+            ),
         ],
     ),
     partial_update=extend_schema(
@@ -157,14 +170,26 @@ class PatientViewSet(
     def perform_create(self, serializer):
         if PatientProfile.objects.filter(user=self.request.user).exists():  # type: ignore[misc]
             raise Conflict("You already have a patient profile; change it with PATCH instead.")
+        time_zone, source = serializer.validated_data.get("time_zone"), "request"
+        if not time_zone:
+            time_zone = notification_selectors.chosen_time_zone(self.request.user)  # type: ignore[arg-type]
+            source = "notificationSettings"
+        if not time_zone:
+            time_zone, source = settings.PATIENT_DEFAULT_TIME_ZONE, "siteDefault"
         serializer.instance = patient_profile_create(
             user=self.request.user,  # type: ignore[arg-type]
             display_name=serializer.validated_data["display_name"],
             phone_number=serializer.validated_data["phone_number"],
-            time_zone=serializer.validated_data["time_zone"],
+            time_zone=time_zone,
             date_of_birth=serializer.validated_data.get("date_of_birth"),
             is_active=serializer.validated_data.get("is_active", True),
         )
+        self.time_zone_source = source
+
+    def create(self, request, *args, **kwargs):
+        response = super().create(request, *args, **kwargs)
+        response.data = {**response.data, "timeZoneSource": self.time_zone_source}
+        return response
 
     def perform_update(self, serializer):
         if not access.can(self.request.user, Action.MANAGE, serializer.instance):
@@ -185,16 +210,39 @@ SCHEDULE_EXAMPLE = {
     ),
     retrieve=extend_schema(description="One medication, with its schedule as FHIR R4 Dosage too."),
     create=extend_schema(
-        description="Add a medication to your own list. Doses for the next days are made at once.",
+        description=(
+            "Add a medication to your own list. Doses for the next days are made at once. The schedule "
+            'is the brief\'s list of times ("08:00", 24-hour), meaning every day from today in your time '
+            "zone, or the object form for anything richer. The answer holds the stored object and its "
+            "times of day."
+        ),
         examples=[
             OpenApiExample(
-                "Twice a day",
+                "Twice a day (the brief's list of times)",
+                value={"medicationName": "Metformin", "dosage": "500 mg", "schedule": ["08:00", "20:00"]},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Twice a day (the object form)",
                 value={"medicationName": "Metformin", "dosage": "500 mg", "schedule": SCHEDULE_EXAMPLE},
                 request_only=True,
-            )
+            ),
         ],
     ),
-    partial_update=extend_schema(description="Change a medication; future doses follow the new schedule."),
+    partial_update=extend_schema(
+        description=(
+            "Change a medication; future doses follow the new schedule. A list of times means every "
+            "day from today in the medication's time zone."
+        ),
+        examples=[
+            OpenApiExample(
+                "New times (the brief's list)", value={"schedule": ["07:30", "19:30"]}, request_only=True
+            ),
+            OpenApiExample(
+                "New times (the object form)", value={"schedule": SCHEDULE_EXAMPLE}, request_only=True
+            ),
+        ],
+    ),
 )
 class ReminderViewSet(
     RecordsCaregiverViews,
@@ -214,6 +262,18 @@ class ReminderViewSet(
                 patient__object_id=_uuid(self.request.query_params["patient"], "patient")
             )
         return reminders.select_related("patient").with_is_confirmed().order_by("medication_name", "pk")
+
+    def get_serializer_context(self):
+        context = dict(super().get_serializer_context())
+        if (
+            self.action == "create"
+            and getattr(self.request, "user", None)
+            and self.request.user.is_authenticated
+        ):
+            # A schedule sent as a list of times starts today in the patient's own zone.
+            patient = PatientProfile.objects.filter(user=self.request.user).first()
+            context["schedule_zone"] = patient.zone if patient is not None else None
+        return context
 
     def perform_create(self, serializer):
         patient = PatientProfile.objects.filter(user=self.request.user).first()  # type: ignore[misc]
@@ -335,31 +395,50 @@ class ConfirmationViewSet(
         responses={201: api.ConfirmationSerializer, 200: api.ConfirmationSerializer},
         description=(
             "Confirm a dose as taken. Idempotent: confirming a dose already taken answers 200 with the "
-            "same confirmation; the first time answers 201. Needs a link that allows confirming doses."
+            "same confirmation; the first time answers 201. Needs a link that allows confirming doses.\n\n"
+            "Send `dose` (its objectId) for exactly that dose, or, as the brief's ConfirmationLog does, "
+            "only `reminder` (the medication's objectId) for its dose due at `confirmedAt` (now when left "
+            "out): the earliest still-pending dose whose window is open; else the dose nearest in time "
+            "within 12 hours either side (one taken late, or one not yet due that may be recorded early). "
+            "A dose not yet due is thus meant only when no other dose is nearer, and a repeated request "
+            "answers the same confirmation instead of recording the next dose. When no dose is meant "
+            "(none within 12 hours, an as-needed medication) the answer is 409 with the reason."
         ),
         examples=[
             OpenApiExample(
-                "Taken now", value={"dose": "7d0b6c4e-2f1a-4f55-9a58-0e6a4a3d9b11"}, request_only=True
-            )
+                "Taken now (the precise form)",
+                value={"dose": "7d0b6c4e-2f1a-4f55-9a58-0e6a4a3d9b11"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "The dose due now (the brief's form)",
+                value={"reminder": "3f5e1c2a-8b7d-4e6f-9a01-2b3c4d5e6f70"},
+                request_only=True,
+            ),
         ],
     )
     def create(self, request, *args, **kwargs):
         payload = api.ConfirmRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        dose = (
-            Dose.objects.filter(object_id=payload.validated_data["dose"])
-            .select_related("reminder", "patient")
-            .first()
-        )
-        # The dose is read with its patient, then the policy is asked about that patient:
-        # one query for a patient's own dose, one more for a caregiver's link.
-        if dose is None:
-            raise NotFound("No Dose matches the given query.")
-        patient_access = access.access_for(request.user, dose.patient)
-        if patient_access is None:
-            raise NotFound("No Dose matches the given query.")
-        if not patient_access.allows(Action.CONFIRM_DOSES):
-            _refuse("Your link to this patient does not allow confirming doses.")
+        taken_at = payload.validated_data.get("confirmedAt")
+        if "dose" in payload.validated_data:
+            dose = (
+                Dose.objects.filter(object_id=payload.validated_data["dose"])
+                .select_related("reminder", "patient")
+                .first()
+            )
+            # The dose is read with its patient, then the policy is asked about that patient:
+            # one query for a patient's own dose, one more for a caregiver's link.
+            if dose is None:
+                raise NotFound("No Dose matches the given query.")
+            self._may_confirm(dose.patient, "Dose")
+            if (
+                "reminder" in payload.validated_data
+                and dose.reminder.object_id != payload.validated_data["reminder"]
+            ):
+                raise ValidationError({"reminder": ["That dose is not of this medication."]})
+        else:
+            dose = self._dose_due_now(payload.validated_data["reminder"], taken_at)
         # A taken dose has its standing confirmation: confirming it again answers that one.
         existing = dose.status == Dose.Status.TAKEN
         try:
@@ -367,16 +446,54 @@ class ConfirmationViewSet(
                 dose=dose,
                 by=request.user,
                 method=ConfirmationLog.Method.API,
-                taken_at=payload.validated_data.get("confirmedAt"),
+                taken_at=taken_at,
             )
         except services.DoseError as error:
-            raise ValidationError({"dose": [str(error)]}) from None
+            if "dose" in payload.validated_data:
+                raise ValidationError({"dose": [str(error)]}) from None
+            if dose.status == Dose.Status.SKIPPED:
+                raise Conflict(f"The dose due at {_local(dose)} was skipped. Undo the skip first.") from None
+            raise ValidationError({"confirmedAt": [str(error)]}) from None
         if not ConfirmationLog.reminder.is_cached(log):
             log.reminder = dose.reminder
         return Response(
             api.ConfirmationSerializer(log).data,
             status=status.HTTP_200_OK if existing else status.HTTP_201_CREATED,
         )
+
+    def _may_confirm(self, patient: PatientProfile, what: str) -> None:
+        patient_access = access.access_for(self.request.user, patient)
+        if patient_access is None:
+            raise NotFound(f"No {what} matches the given query.")
+        if not patient_access.allows(Action.CONFIRM_DOSES):
+            _refuse("Your link to this patient does not allow confirming doses.")
+
+    def _dose_due_now(self, reminder_id, taken_at: datetime.datetime | None) -> Dose:
+        """The medication's dose due at `taken_at` (now), by reminders.selectors.dose_due_now."""
+        reminder = MedicationReminder.objects.filter(object_id=reminder_id).select_related("patient").first()
+        if reminder is None:
+            raise NotFound("No MedicationReminder matches the given query.")
+        self._may_confirm(reminder.patient, "MedicationReminder")
+        dose = reminder_selectors.dose_due_now(reminder, taken_at)
+        if dose is None:
+            name = reminder.medication_name
+            if reminder.is_as_needed:
+                raise Conflict(f"{name} is taken as needed: it has no dose due to confirm.")
+            if not reminder.is_active:
+                raise Conflict(f"{name} is paused: no dose of it is due within 12 hours.")
+            raise Conflict(
+                f"No dose of {name} is due: none is scheduled within 12 hours. "
+                "Confirm a particular dose with `dose` instead."
+            )
+        dose.reminder = reminder
+        dose.patient = reminder.patient
+        return dose
+
+
+def _local(dose: Dose) -> str:
+    """The dose's time in its medication's zone, as a person would say it."""
+    local = dose.scheduled_at.astimezone(dose.reminder.zone)
+    return f"{local:%H:%M} on {local.day} {local:%B}"
 
 
 @extend_schema_view(
@@ -425,6 +542,13 @@ class AuditViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
         if profile is not None:
             mine |= Q(patient_id=profile)
         return AuditEntry.objects.filter(mine).order_by("-created_at", "-pk")
+
+    def get_serializer(self, *args, **kwargs):
+        # A page of entries names its rows by objectId with one query per model, not one per entry.
+        if args:
+            entries = args[0] if kwargs.get("many") else [args[0]]
+            kwargs.setdefault("context", self.get_serializer_context())["object_ids"] = ObjectIds(entries)
+        return super().get_serializer(*args, **kwargs)
 
 
 def not_found(request, *args, **kwargs):

@@ -10,7 +10,7 @@ from django.db.models import BooleanField, ExpressionWrapper, QuerySet
 from django.utils import timezone
 
 from notifications import policy
-from notifications.models import Notification
+from notifications.models import Notification, NotificationSettings
 from patients import access
 from patients.access import Action
 from patients.models import CareLink
@@ -108,3 +108,10 @@ def alerts_panel(user: User) -> dict[str, Any]:
             1 for alert in alerts if alert.acknowledged_at is None and alert.dose.status == "missed"
         ),
     }
+
+
+def chosen_time_zone(user: User) -> str:
+    """The zone the person chose in their notification settings (the page proposes the browser's),
+    or "" when they have not chosen one. One query."""
+    chosen = NotificationSettings.objects.filter(user=user).values_list("time_zone", flat=True).first()
+    return chosen or ""

@@ -42,6 +42,7 @@ __all__ = [
     "format_time",
     "local_to_utc",
     "occurrences",
+    "step_on",
 ]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index 0 = Monday, as date.weekday()
@@ -519,6 +520,14 @@ def occurrences(
             step = schedule.steps[index]
             found.append(Occurrence(at=at, local=at.astimezone(zone), step=index, dosage=step.dosage))
     return found
+
+
+def step_on(schedule: Schedule, day: datetime.date) -> Step | None:
+    """The step in effect on `day`: None before the start, after the end, or when there is no step."""
+    for _index, step, first, last in _step_spans(schedule):
+        if first <= day and (last is None or day <= last):
+            return step
+    return None
 
 
 def _step_spans(schedule: Schedule) -> Iterator[tuple[int, Step, datetime.date, datetime.date | None]]:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from patients.models import PatientProfile
 from reminders.models import (
+    EARLIEST_BEFORE_SCHEDULE,
     SNOOZE_MINUTES,
     UNDO_WINDOW,
     ConfirmationLog,
@@ -243,3 +244,43 @@ def today_summaries(
             if summary.next_dose is None and scheduled_at == next_at[patient_id]:
                 summary.next_dose = NextDose(scheduled_at, medication_name)
     return summaries
+
+
+# --- "The dose due now" (the brief's ConfirmationLog {reminder}) --------------------------------
+
+# How far from now a dose whose window is not open may still be the one meant: as far ahead as a
+# dose may be recorded (EARLIEST_BEFORE_SCHEDULE), and as far back.
+DUE_NOW_REACH = EARLIEST_BEFORE_SCHEDULE
+
+
+def dose_due_now(reminder: MedicationReminder, now: datetime.datetime | None = None) -> Dose | None:
+    """The dose a plain "I took my <medication>" means at `now`, or None. One query.
+
+    1. A dose whose window is open (scheduled_at <= now < window_ends_at): the earliest of
+       those still pending. If every open one is resolved, the latest of them, so that saying
+       "taken" twice answers the same confirmation (a taken dose) or the reason it cannot
+       (a skipped one) instead of reaching for another dose.
+    2. Else the dose nearest to now, whatever its status, among those scheduled within
+       DUE_NOW_REACH (12 hours) either side: a late one whose window has closed, or an early
+       one not yet due. An early dose is therefore taken only when no dose is nearer, and a
+       dose already taken that is nearer than the next one answers again rather than letting
+       a repeated "taken" record the next dose early. On a tie the earlier dose is meant.
+
+    Doses of an as-needed medication are never meant: there is no dose due, only one to take.
+    """
+    now = now or timezone.now()
+    doses = list(
+        Dose.objects.filter(
+            reminder=reminder,
+            as_needed=False,
+            scheduled_at__gte=now - DUE_NOW_REACH,
+            scheduled_at__lte=now + DUE_NOW_REACH,
+        ).order_by("scheduled_at", "pk")
+    )
+    open_now = [dose for dose in doses if dose.scheduled_at <= now < dose.window_ends_at]
+    if open_now:
+        pending = [dose for dose in open_now if dose.status == Dose.Status.PENDING]
+        return pending[0] if pending else open_now[-1]
+    if not doses:
+        return None
+    return min(doses, key=lambda dose: abs(dose.scheduled_at - now))

@@ -132,10 +132,6 @@ def test_a_caregiver_reading_a_patients_doses_is_recorded_as_a_view(ann, vera, a
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Open: audit entries name their entity by its database id; the API's objectId for them is to come",
-)
 def test_an_entrys_entity_id_is_the_entitys_object_id(ann, ann_api):
     ann_api.post(REMINDERS, {"medicationName": "Metformin", "dosage": "500 mg", "schedule": SCHEDULE})
     reminder = MedicationReminder.objects.get()

@@ -196,7 +196,7 @@ def test_a_pending_invitation_grants_nothing(ann, api_for, dose):
         ({"dose": "not-a-uuid"}, {"dose": ["Must be a valid UUID."]}),
         ({"dose": ["7d0b6c4e-2f1a-4f55-9a58-0e6a4a3d9b11"]}, {"dose": ["Must be a valid UUID."]}),
         ({"dose": None}, {"dose": ["This field may not be null."]}),
-        ({}, {"dose": ["This field is required."]}),
+        ({}, {"dose": ["Give the dose that was taken, or the medication (reminder) whose dose is due now."]}),
         (
             {"dose": "7d0b6c4e-2f1a-4f55-9a58-0e6a4a3d9b11", "confirmedAt": "yesterday"},
             {
@@ -264,6 +264,7 @@ def test_a_confirmation_by_a_deleted_account_has_no_confirmed_by(ann, carl, api_
 
 
 def test_who_what_and_when_recorded_cannot_be_sent(ann, bob, carl, api_for, medication, dose):
+    # (A `reminder` other than the dose's is refused: api/tests/test_brief_shapes.py.)
     bobs_reminder = MedicationFactory(patient=bob)
 
     response = api_for(carl).post(
@@ -271,7 +272,7 @@ def test_who_what_and_when_recorded_cannot_be_sent(ann, bob, carl, api_for, medi
         {
             "dose": str(dose.object_id),
             "objectId": "7d0b6c4e-2f1a-4f55-9a58-0e6a4a3d9b11",
-            "reminder": str(bobs_reminder.object_id),
+            "patient": str(bob.object_id),
             "confirmedBy": str(ann.user.object_id),
             "role": "patient",
             "method": "link",

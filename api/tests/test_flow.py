@@ -1,6 +1,7 @@
 """The brief's integration flow, through the API only, as an app would run it:
 
-sign in -> set a MedicationReminder -> its doses -> confirm one with a ConfirmationLog
+sign in -> set a MedicationReminder (schedule: ["08:00", "20:00"]) -> its doses -> confirm the dose
+due now with a ConfirmationLog {reminder}
 -> the reminder isConfirmed -> a dose missed -> query MissedDoseAlert.
 """
 
@@ -62,20 +63,14 @@ def run_the_flow(clock) -> Flow:
     )
     assert patient.status_code == 201, patient.content.decode()
     patient = patient.json()
+    assert patient.pop("timeZoneSource") == "request"
     assert is_uuid(patient["objectId"])
     assert api.get(PATIENTS).json()["results"] == [patient]
 
-    # Set a MedicationReminder (medicationName, dosage, schedule): the MedicationReminder object.
+    # Set a MedicationReminder (medicationName, dosage, schedule) in the brief's shape: the schedule
+    # a list of times, every day from today in the patient's zone.
     made = api.post(
-        REMINDERS,
-        {
-            "medicationName": "Metformin",
-            "dosage": "500 mg",
-            "schedule": {
-                "start_date": "2026-03-02",
-                "steps": [{"times": ["08:00", "20:00"], "repeat": {"kind": "daily"}}],
-            },
-        },
+        REMINDERS, {"medicationName": "Metformin", "dosage": "500 mg", "schedule": ["08:00", "20:00"]}
     )
     assert made.status_code == 201, made.content.decode()
     reminder = made.json()
@@ -86,6 +81,7 @@ def run_the_flow(clock) -> Flow:
         False,
     )
     assert reminder["scheduleSummary"] == "08:00, 20:00 every day. From 2 March 2026."
+    assert (reminder["schedule"]["start_date"], reminder["times"]) == ("2026-03-02", ["08:00", "20:00"])
 
     # Its doses: today's first two, still to come.
     doses = api.get(f"{DOSES}?reminder={reminder['objectId']}&to=2026-03-03T00:00:00Z").json()["results"]
@@ -94,10 +90,11 @@ def run_the_flow(clock) -> Flow:
         ("2026-03-02T20:00:00Z", "pending"),
     ]
 
-    # 08:10: the morning dose is due; the patient confirms it with a ConfirmationLog.
+    # 08:10: the morning dose is due; the patient confirms it with the brief's ConfirmationLog
+    # {reminder}: the medication's dose due now.
     clock.move_to(JUST_AFTER_EIGHT)
     assert api.get(detail(REMINDERS, reminder["objectId"])).json()["isConfirmed"] is False
-    confirmed = api.post(CONFIRMATIONS, {"dose": doses[0]["objectId"]})
+    confirmed = api.post(CONFIRMATIONS, {"reminder": reminder["objectId"]})
     assert confirmed.status_code == 201, confirmed.content.decode()
     confirmation = confirmed.json()
     assert is_uuid(confirmation["objectId"])
@@ -121,10 +118,12 @@ def test_the_flow_through_the_api():
         assert (dose["status"], dose["takenAt"]) == ("taken", "2026-03-02T08:10:00Z")
         assert api.get(CONFIRMATIONS).json()["results"] == [flow.confirmation]
 
-        # A second tap on "taken" is the same ConfirmationLog.
-        again = api.post(CONFIRMATIONS, {"dose": flow.doses[0]["objectId"]})
+        # A second tap on "taken" is the same ConfirmationLog, by the medication or by the dose.
+        again = api.post(CONFIRMATIONS, {"reminder": flow.reminder["objectId"]})
         assert again.status_code == 200
         assert again.json() == flow.confirmation
+        by_dose = api.post(CONFIRMATIONS, {"dose": flow.doses[0]["objectId"]})
+        assert (by_dose.status_code, by_dose.json()) == (200, flow.confirmation)
 
         # 20:05: the evening dose is due and not yet taken.
         clock.move_to(EVENING)

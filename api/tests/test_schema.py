@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from reminders import services
-from reminders.schedule import KINDS, Schedule, ScheduleError
+from reminders.schedule import KINDS, MAX_TIMES_PER_DAY, TIME_PATTERN, Schedule, ScheduleError
 from reminders.tests.factories import AsNeededFactory, DoseFactory, MedicationFactory
 
 pytestmark = pytest.mark.django_db
@@ -133,8 +133,9 @@ def test_request_bodies_hold_only_what_a_client_may_write(schema):
     }
     confirm = schema["paths"]["/api/v1/confirmations/"]["post"]["requestBody"]["content"]["application/json"]
     reference = confirm["schema"]["$ref"].rsplit("/", 1)[-1]
-    assert set(components[reference]["properties"]) == {"dose", "confirmedAt"}
-    assert components[reference]["required"] == ["dose"]
+    assert set(components[reference]["properties"]) == {"dose", "reminder", "confirmedAt"}
+    assert "required" not in components[reference]
+    assert components[reference]["anyOf"] == [{"required": ["dose"]}, {"required": ["reminder"]}]
 
 
 def test_the_write_examples_are_in_the_schema(schema):
@@ -163,20 +164,34 @@ def test_the_error_responses_are_documented(schema):
 
 
 def test_the_schedules_shape_is_documented(schema):
-    schedule = schema["components"]["schemas"]["ReminderRequest"]["properties"]["schedule"]
-    if "$ref" in schedule:
-        schedule = schema["components"]["schemas"][schedule["$ref"].rsplit("/", 1)[-1]]
+    schedule = documented_schedule(schema)
 
     assert schedule.get("type") == "object"
     assert {"start_date", "steps"} <= set(schedule.get("properties", {}))
     assert "start_date" in schedule.get("required", [])
 
 
-def documented_schedule(schema: dict) -> dict:
+def request_schedule(schema: dict) -> dict:
     schedule = schema["components"]["schemas"]["ReminderRequest"]["properties"]["schedule"]
     if "$ref" in schedule:
         schedule = schema["components"]["schemas"][schedule["$ref"].rsplit("/", 1)[-1]]
     return schedule
+
+
+def documented_schedule(schema: dict) -> dict:
+    """The object form of a schedule, as a request may send it."""
+    (found,) = [shape for shape in request_schedule(schema)["oneOf"] if shape.get("type") == "object"]
+    return found
+
+
+def test_a_schedule_may_be_sent_as_the_briefs_list_of_times(schema):
+    (times,) = [shape for shape in request_schedule(schema)["oneOf"] if shape.get("type") == "array"]
+    assert times["maxItems"] == MAX_TIMES_PER_DAY
+    assert times["items"]["pattern"] == TIME_PATTERN
+    # Answers hold the stored object only, with the times beside it.
+    answer = schema["components"]["schemas"]["Reminder"]["properties"]
+    assert answer["schedule"]["type"] == "object"
+    assert answer["times"] == {**answer["times"], "type": "array", "readOnly": True}
 
 
 def daily_at_eight(**fields) -> dict:
