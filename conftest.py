@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.conf import settings
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 
 from accounts.models import User
 from adherence.tests import world as people
@@ -36,6 +38,26 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"
+
+
+class OneRequestAtATimeServer(WSGIServer):
+    """The browser tests' live server when the test database is SQLite in memory.
+
+    Then every request is served on the test's own database connection (an in-memory database
+    exists only in it), and Django's threaded live server would run two requests on that one
+    connection at once: a page's two polls arriving together interleave their transactions ("no
+    such savepoint"), and the connection stays broken for every later request. Served one at a time,
+    each request closes its connection to the browser (Django's server does so when it is not
+    threaded), so the browser's next request waits in the listen queue, as it would for a busy
+    worker. On PostgreSQL each request has its own connection and the threaded server stays.
+    """
+
+    def __init__(self, *args, connections_override=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+
+
+if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    LiveServerThread.server_class = OneRequestAtATimeServer
 
 
 def pytest_configure(config: pytest.Config) -> None:
