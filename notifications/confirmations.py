@@ -12,6 +12,7 @@ Who is told: each caregiver whose active link has notify_on_confirmation and who
 
 from __future__ import annotations
 
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -36,7 +37,13 @@ def tell_caregivers(dose: Dose, by: User) -> None:
     caregivers = list(User.objects.filter(pk__in=links.values("caregiver_id")).order_by("pk"))
     if not caregivers:
         return
-    queue(messages.dose_recorded(dose, _recording(dose)), caregivers, now=timezone.now())
+    try:
+        # A savepoint: should this recording's messages be queued already (the same event), the
+        # recording itself still stands. Telling must never cost the patient their record.
+        with transaction.atomic():
+            queue(messages.dose_recorded(dose, _recording(dose)), caregivers, now=timezone.now())
+    except IntegrityError:
+        return
     record(
         AuditAction.ALERT,
         entity=dose,
@@ -49,8 +56,8 @@ def _recording(dose: Dose) -> str:
     """What tells this recording of the dose from an earlier one that was undone.
 
     A taken dose has one standing confirmation, a new one after each undo. A skip has no row of
-    its own: the moment it was recorded (a skip undone and made again within one microsecond is
-    the same event, and queues nothing twice).
+    its own: the moment it was recorded (a skip undone and made again within one microsecond, or
+    under a stopped test clock, is the same event: its messages are not queued twice).
     """
     if dose.status == Dose.Status.TAKEN:
         log = ConfirmationLog.objects.filter(dose=dose, undone_at__isnull=True).values_list("pk", flat=True)

@@ -172,6 +172,18 @@ def test_a_skip_is_told_with_its_reason(eight_oclock, ann, carl):
     )
 
 
+def test_a_skip_undone_and_made_again_at_the_same_instant_still_stands(eight_oclock, ann, carl):
+    """The clock is stopped: both skips are the same event, told once, and the second is recorded."""
+    tell(carl)
+    services.dose_skip(dose=eight_oclock, by=ann.user, reason=Dose.SkipReason.UNWELL)
+    services.dose_undo(dose=eight_oclock, by=ann.user)
+
+    services.dose_skip(dose=eight_oclock, by=ann.user, reason=Dose.SkipReason.AWAY)
+
+    assert Dose.objects.get(pk=eight_oclock.pk).skip_reason == Dose.SkipReason.AWAY
+    assert len(recorded_for(carl)) == 2  # one per channel, from the first skip
+
+
 def test_an_as_needed_dose_and_a_dose_link_tell_too(eight_oclock, ann, carl, client):
     tell(carl)
     ibuprofen = AsNeededFactory(patient=ann, medication_name="Ibuprofen", dosage="200 mg")
