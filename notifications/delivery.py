@@ -84,6 +84,12 @@ def _no_longer_needed(notification: Notification, now: datetime.datetime) -> str
         and not notification.alerts.filter(acknowledged_at__isnull=True).exists()
     ):
         return "someone is already handling it"
+    # Told of a recording that was undone since (held by quiet hours, or a retry): no longer true.
+    if (
+        notification.kind == Kind.DOSE_RECORDED
+        and not notification.doses.filter(status__in=[Dose.Status.TAKEN, Dose.Status.SKIPPED]).exists()
+    ):
+        return "the recording was undone"
     # A missed-dose message held (quiet hours, a retry) until after every dose in it was recorded.
     if (
         notification.kind in (Kind.MISSED, Kind.CAREGIVER_ALERT)

@@ -119,3 +119,33 @@ def caregiver_alert(alerts: Sequence) -> Message:
         alert_ids=[alert.pk for alert in alerts],
         waits_for_quiet_hours=False,
     )
+
+
+def dose_recorded(dose, recording: str) -> Message:
+    """To the caregivers who asked (CareLink.notify_on_confirmation): a dose was taken or skipped.
+
+    `recording` names this recording of the dose (its confirmation, or its skip): a dose undone and
+    recorded again is a new event, told again.
+    """
+    patient = dose.patient
+    name = patient.display_name
+    what = f"{dose.reminder.medication_name} {dose.dosage}".strip()
+    if dose.status == dose.Status.TAKEN:
+        at = dose.taken_at.astimezone(patient.zone).strftime("%H:%M")
+        title = f"{name} took {what}"
+        body = f"{name} took {what} at {at} ({name}'s time)."
+    else:
+        title = f"{name} skipped {what}"
+        body = f"{name} skipped {what} due at {_at(dose)} ({name}'s time)"
+        body += "."
+        if dose.skip_reason:
+            body += f" Reason given: {dose.get_skip_reason_display()}."
+    return Message(
+        kind=Kind.DOSE_RECORDED,
+        event=event_key("recorded", [f"{dose.pk}.{recording}"]),
+        title=title,
+        body=body,
+        link=_today_of(patient),
+        patient_id=patient.pk,
+        dose_ids=[dose.pk],
+    )

@@ -36,6 +36,7 @@ class Kind(models.TextChoices):
     MISSED = "missed", "Missed dose"
     CAREGIVER_ALERT = "caregiver_alert", "Missed-dose alert for a caregiver"
     INVITATION = "invitation", "Invitation to a care team"
+    DOSE_RECORDED = "dose_recorded", "Dose recorded, for a caregiver who asked"
 
 
 class NotificationQuerySet(models.QuerySet):

@@ -27,6 +27,8 @@ SENDING_NEEDS: dict[str, Action] = {
     Kind.REMINDER: Action.VIEW,
     Kind.MISSED: Action.VIEW,
     Kind.CAREGIVER_ALERT: Action.RECEIVE_ALERTS,
+    # A caregiver told of a recorded dose must still be in the patient's care team.
+    Kind.DOSE_RECORDED: Action.VIEW,
 }
 
 WITHDRAWN = "withdrawn: the recipient no longer cares for the patient, or no longer gets these alerts"

@@ -80,6 +80,7 @@ def caring(request: SignedInRequest) -> HttpResponse:
                 "last_missed_at": _local(today.last_missed_at, zone, "j M, H:i"),
                 "can_confirm_doses": link.can_confirm_doses,
                 "receives_missed_dose_alerts": link.receives_missed_dose_alerts,
+                "notify_on_confirmation": link.notify_on_confirmation,
             }
         )
     return render(

@@ -38,6 +38,7 @@ class CareLinkInline(admin.TabularInline):
         "status",
         "can_confirm_doses",
         "receives_missed_dose_alerts",
+        "notify_on_confirmation",
     ]
     show_change_link = True
 
@@ -96,6 +97,7 @@ class CareLinkAdmin(StaffReadsAudited, ReadOnlyAdmin):
         "status",
         "can_confirm_doses",
         "receives_missed_dose_alerts",
+        "notify_on_confirmation",
         "invite_expires_at",
     ]
     list_filter = ["status", "can_confirm_doses", "receives_missed_dose_alerts"]

@@ -143,10 +143,16 @@ class InviteCaregiverForm(forms.Form):
 class CareLinkPermissionsForm(forms.ModelForm):
     class Meta:
         model = CareLink
-        fields = ["can_confirm_doses", "receives_missed_dose_alerts", "alert_delay_minutes"]
+        fields = [
+            "can_confirm_doses",
+            "receives_missed_dose_alerts",
+            "alert_delay_minutes",
+            "notify_on_confirmation",
+        ]
         labels = {
             "can_confirm_doses": "May confirm doses for me",
             "receives_missed_dose_alerts": "Tell them when I miss a dose",
+            "notify_on_confirmation": "Tell them each time I record a dose (taken or skipped)",
             "alert_delay_minutes": "When to tell them",
         }
         help_texts = {

@@ -171,6 +171,12 @@ class CareLink(models.Model):
         default=0,
         help_text="How long after a missed dose they are told, unless someone is already handling it.",
     )
+    # Off unless the patient turns it on: a message for every dose is a lot to receive.
+    notify_on_confirmation = models.BooleanField(
+        "told when a dose is recorded",
+        default=False,
+        help_text="Is told each time you record a dose as taken or skipped.",
+    )
     # Part of the signed invitation link; a new invitation replaces it.
     invite_nonce = models.CharField(max_length=32, default="", editable=False)
     invited_at = models.DateTimeField(default=timezone.now)

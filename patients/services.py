@@ -262,16 +262,21 @@ def care_link_set_permissions(
     can_confirm_doses: bool,
     receives_missed_dose_alerts: bool,
     alert_delay_minutes: int | None = None,
+    notify_on_confirmation: bool | None = None,
 ) -> CareLink:
+    """Change what the caregiver may do and is told. None (the delay, the confirmations): unchanged."""
     link.can_confirm_doses = can_confirm_doses
     link.receives_missed_dose_alerts = receives_missed_dose_alerts
     if alert_delay_minutes is not None:
         link.alert_delay_minutes = alert_delay_minutes
+    if notify_on_confirmation is not None:
+        link.notify_on_confirmation = notify_on_confirmation
     link.save(
         update_fields=[
             "can_confirm_doses",
             "receives_missed_dose_alerts",
             "alert_delay_minutes",
+            "notify_on_confirmation",
             "updated_at",
         ]
     )

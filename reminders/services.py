@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -287,6 +288,25 @@ def doses_make_ahead(*, now: datetime.datetime | None = None) -> int:
 
 # --- Confirming, skipping, undoing ---------------------------------------------------------------
 
+# Apps above this one react when a dose is recorded (notifications tells the caregivers who asked).
+# Imports run one way, so this app cannot call them: each registers its follower here, once, from
+# its AppConfig.ready(), as reminders does with patients.services.patient_profile_follow. A
+# follower is called inside the transaction that records the dose, once per recording (a second
+# tap that returns the standing confirmation calls nobody), with the dose as it now is (TAKEN or
+# SKIPPED, its patient and reminder at hand) and the person who recorded it.
+DoseFollower = Callable[[Dose, "User"], None]
+_dose_followers: list[DoseFollower] = []
+
+
+def dose_recorded_follow(follower: DoseFollower) -> None:
+    if follower not in _dose_followers:
+        _dose_followers.append(follower)
+
+
+def _dose_recorded(dose: Dose, by: User) -> None:
+    for follower in _dose_followers:
+        follower(dose, by)
+
 
 def _role(dose: Dose, user: User) -> str:
     return ConfirmationLog.Role.PATIENT if dose.patient.user_id == user.pk else ConfirmationLog.Role.CAREGIVER
@@ -341,9 +361,10 @@ def dose_confirm(
             method=method,
             late=taken_at > dose.window_ends_at,
         )
-    # The row now holds exactly these values: no need to read it again.
-    for name, value in changes.items():
-        setattr(dose, name, value)
+        # The row now holds exactly these values: no need to read it again.
+        for name, value in changes.items():
+            setattr(dose, name, value)
+        _dose_recorded(dose, by)
     return log
 
 
@@ -377,6 +398,8 @@ def dose_skip(
     dose.refresh_from_db()
     if not won and dose.status != Dose.Status.SKIPPED:
         raise DoseError("This dose was already recorded as taken. Undo that first.")
+    if won:
+        _dose_recorded(dose, by)
     return dose
 
 
@@ -487,7 +510,7 @@ def as_needed_take(
             resolved_at=now,
         )
         dose.patient = reminder.patient
-        return ConfirmationLog.objects.create(
+        log = ConfirmationLog.objects.create(
             reminder=reminder,
             patient_id=reminder.patient_id,
             dose=dose,
@@ -496,3 +519,5 @@ def as_needed_take(
             role=_role(dose, by),
             method=method,
         )
+        _dose_recorded(dose, by)
+        return log

@@ -86,6 +86,17 @@ def test_the_dashboard_shows_each_patients_own_day(client, world, carls_people):
     assert "Confirm doses" not in cards["Tom Auckland"]["You may"]
 
 
+def test_the_dashboard_says_when_the_caregiver_is_told_of_each_recorded_dose(client, world):
+    client.force_login(world.carl)
+    assert (
+        "Told when a dose is recorded" not in dashboard_cards(get(client, CARING))["Ann Example"]["You may"]
+    )
+
+    CareLink.objects.filter(caregiver=world.carl).update(notify_on_confirmation=True)
+
+    assert "Told when a dose is recorded" in dashboard_cards(get(client, CARING))["Ann Example"]["You may"]
+
+
 def test_the_dashboard_next_dose_can_be_tomorrow_in_the_patients_zone(client, world):
     pill = medication(world.ann, "Metformin")
     dose_at(pill, "08:00", TODAY + timedelta(days=1))

@@ -16,6 +16,7 @@ from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import link_in_last_mail
 from adherence.logging import redact
 from adherence.tests.jobs import run_job
+from audit.models import AuditEntry
 from patients import services
 from patients.models import CareLink
 from patients.tests.factories import CareLinkFactory
@@ -289,6 +290,30 @@ def test_the_patient_changes_what_a_caregiver_may_do(client, signed_in_ann):
     link.refresh_from_db()
     assert (link.can_confirm_doses, link.receives_missed_dose_alerts) == (True, False)
     assert "Confirm doses" in response.content.decode()
+
+
+def test_being_told_of_each_recorded_dose_is_off_until_the_patient_turns_it_on(client, signed_in_ann):
+    link = CareLinkFactory(patient=signed_in_ann, caregiver_name="Bob")
+    assert link.notify_on_confirmation is False
+    page = client.get(reverse("patients:care_link_edit", args=[link.pk])).content.decode()
+    assert "Tell them each time I record a dose (taken or skipped)" in page
+
+    response = client.post(
+        reverse("patients:care_link_edit", args=[link.pk]),
+        {"receives_missed_dose_alerts": "on", "notify_on_confirmation": "on", "alert_delay_minutes": "0"},
+        follow=True,
+    )
+
+    assert "Saved what Bob may do." in messages_of(response)
+    link.refresh_from_db()
+    assert (link.notify_on_confirmation, link.receives_missed_dose_alerts) == (True, True)
+    assert "Told when a dose is recorded" in response.content.decode()
+    entry = AuditEntry.objects.filter(entity_type="patients.CareLink", action="update").latest("pk")
+    assert entry.payload["changes"]["notify_on_confirmation"] == [False, True]
+
+    client.post(reverse("patients:care_link_edit", args=[link.pk]), {"receives_missed_dose_alerts": "on"})
+    link.refresh_from_db()
+    assert link.notify_on_confirmation is False
 
 
 def test_revoking_ends_access_at_once(client, signed_in_ann):
