@@ -147,6 +147,8 @@ RESOURCE_EXAMPLES: dict[str, dict[str, object]] = {
         "status": "taken",
         "takenAt": "2026-11-25T08:12:00Z",
         "skipReason": "",
+        "skipNote": "",
+        "remindAgainAt": None,
         "asNeeded": False,
         "resolvedAt": "2026-11-25T08:12:03Z",
     },

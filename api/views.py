@@ -9,8 +9,15 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, views, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
@@ -332,6 +339,17 @@ def _datetime(value: str, name: str) -> datetime.datetime:
     return moment
 
 
+def _conflicts(description: str, *details: str) -> OpenApiResponse:
+    """A 409 answer in the schema, with what the service says in each case."""
+    return OpenApiResponse(
+        api.ErrorSerializer,
+        description=description,
+        examples=[
+            OpenApiExample(detail.split(":")[0].split(".")[0], value={"detail": detail}) for detail in details
+        ],
+    )
+
+
 @extend_schema_view(
     list=extend_schema(
         description="The dose timeline of the patients you may see, oldest first.",
@@ -365,6 +383,64 @@ class DoseViewSet(RecordsCaregiverViews, viewsets.ReadOnlyModelViewSet):
             raise ValidationError({"ordering": ["scheduledAt or -scheduledAt."]})
         ordering = orderings[params.get("ordering", "scheduledAt")]
         return doses.select_related("reminder", "patient").order_by(ordering, "pk")
+
+    # --- The dose actions of the "today" page, through the same services and the same policy ---
+
+    def _acting_on(self, action: Action, refusal: str) -> Dose:
+        """The dose (404 unless its patient is visible), then the page's rule for acting on it (403)."""
+        dose = self.get_object()
+        patient_access = access.access_for(self.request.user, dose.patient)
+        if patient_access is None:  # pragma: no cover - get_object() has already asked patients_for
+            raise NotFound("No Dose matches the given query.")
+        if not patient_access.allows(action):
+            _refuse(refusal)
+        return dose
+
+    @extend_schema(
+        request=api.SkipRequestSerializer,
+        responses={
+            200: api.DoseSerializer,
+            409: _conflicts(
+                "The dose cannot be skipped now.",
+                "It is too early to skip this dose: a dose can be recorded from 12 hours before it is "
+                "due, so from Wednesday 25 November at 20:00.",
+                "This dose was already recorded as taken. Undo that first.",
+            ),
+        },
+        description=(
+            "Record that a dose will not be taken, with a coded reason (the reasons the pages offer); "
+            '"other" needs a note. A dose can be skipped from 12 hours before it is due, while it is '
+            "pending or missed. Skipping a skipped dose again answers it as it stands (the first reason "
+            "stays). Needs a link that allows confirming doses.\n\n"
+            "400: the reason or note is wrong (field errors). 409: the dose cannot be skipped now "
+            "(too early, or already recorded as taken), with the reason in words."
+        ),
+        examples=[
+            OpenApiExample("Felt unwell", value={"reason": "unwell"}, request_only=True),
+            OpenApiExample(
+                "Another reason, in words",
+                value={"reason": "other", "note": "Fasting before a blood test"},
+                request_only=True,
+            ),
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def skip(self, request, *args, **kwargs):
+        dose = self._acting_on(
+            Action.CONFIRM_DOSES, "Your link to this patient does not allow recording doses."
+        )
+        payload = api.SkipRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            dose = services.dose_skip(
+                dose=dose,
+                by=request.user,
+                reason=payload.validated_data["reason"],
+                note=payload.validated_data.get("note", ""),
+            )
+        except services.DoseError as error:
+            raise Conflict(str(error)) from None
+        return Response(api.DoseSerializer(dose).data)
 
 
 @extend_schema_view(

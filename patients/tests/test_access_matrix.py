@@ -499,6 +499,21 @@ API_ONLY_THE_PATIENT_ACTS = everyone(
     caregiver_alerts=FORBIDDEN,
 )
 
+# The dose actions follow the pages' rule; a caregiver who sees the dose but may not act is told so.
+API_CONFIRMERS = everyone(
+    NOT_FOUND,
+    anonymous=UNAUTHENTICATED,
+    patient=DONE,
+    caregiver_view=FORBIDDEN,
+    caregiver_confirm=DONE,
+    caregiver_alerts=FORBIDDEN,
+)
+
+
+def _api_action(name: str, obj: str, action: str) -> Callable[[World], str]:
+    return lambda world: reverse(f"api:{name}-{action}", args=[str(_object_id(getattr(world, obj)))])
+
+
 MATRIX += [
     Case("api:patient-detail", "GET", _api("patient", "ann"), _ann, API_VIEWERS),
     Case(
@@ -521,6 +536,15 @@ MATRIX += [
         done=lambda w: w.ann.medications.filter(medication_name="Renamed pill").exists(),
     ),
     Case("api:dose-detail", "GET", _api("dose", "dose"), _medication_id, API_VIEWERS),
+    Case(
+        "api:dose-skip",
+        "POST",
+        _api_action("dose", "dose", "skip"),
+        _medicine,
+        API_CONFIRMERS,
+        data={"reason": "unwell"},
+        done=lambda w: _dose_status(w) == "skipped",
+    ),
     Case("api:confirmation-detail", "GET", _api("confirmation", "confirmation"), _medication_id, API_VIEWERS),
     # Alerts follow the dashboard's rule: only links that include missed-dose alerts (not Vera's).
     Case(

@@ -1,0 +1,162 @@
+"""The dose actions of the pages in the API: skip, undo, snooze, and acknowledging an alert.
+
+Each goes through the pages' service and the pages' rule (patients.access): the patient, a
+caregiver whose link allows it, one whose link does not (403, nothing changes), an outsider
+(404, nothing changes), bad input (400 in words, nothing changes), and the audit entry's actor.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from api.tests.helpers import DOSES, detail
+from audit.models import AuditEntry
+from reminders.models import Dose
+from reminders.tests.factories import DoseFactory, MedicationFactory
+
+# Monday 2 March 2026, 08:20 UTC (London is on GMT): the 08:00 dose is due.
+T0 = datetime.datetime(2026, 3, 2, 8, 20, tzinfo=datetime.UTC)
+T0_JSON = "2026-03-02T08:20:00Z"
+MINUTE = datetime.timedelta(minutes=1)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(T0), pytest.mark.usefixtures("clock")]
+
+
+@pytest.fixture
+def medication(ann):
+    return MedicationFactory(patient=ann, medication_name="Metformin")
+
+
+@pytest.fixture
+def dose(medication):
+    """The 08:00 dose, due twenty minutes ago; its window closes at 09:00."""
+    return DoseFactory(
+        reminder=medication, scheduled_at=datetime.datetime(2026, 3, 2, 8, 0, tzinfo=datetime.UTC)
+    )
+
+
+def _action(dose: Dose, name: str) -> str:
+    return f"{detail(DOSES, dose.object_id)}{name}/"
+
+
+def _dose_updates(dose: Dose) -> list[AuditEntry]:
+    return [
+        entry
+        for entry in AuditEntry.objects.filter(entity_type="reminders.Dose", action="update").order_by("pk")
+        if entry.patient_id == dose.patient_id
+    ]
+
+
+def _unchanged(dose: Dose) -> None:
+    fresh = Dose.objects.get(pk=dose.pk)
+    assert (fresh.status, fresh.skip_reason, fresh.remind_again_at) == ("pending", "", None)
+    assert _dose_updates(dose) == []
+
+
+# --- Skip ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["patient", "caregiver who may confirm"])
+def test_a_dose_is_skipped_with_a_reason(who, ann, carl, api_for, dose):
+    user = ann.user if who == "patient" else carl
+    response = api_for(user).post(_action(dose, "skip"), {"reason": "unwell"})
+
+    assert response.status_code == 200, response.content.decode()
+    body = response.json()
+    assert body["objectId"] == str(dose.object_id)
+    assert (body["status"], body["skipReason"], body["skipNote"], body["resolvedAt"]) == (
+        "skipped",
+        "unwell",
+        "",
+        T0_JSON,
+    )
+    fresh = Dose.objects.get(pk=dose.pk)
+    assert (fresh.status, fresh.skip_reason) == ("skipped", "unwell")
+    [entry] = _dose_updates(dose)
+    assert (entry.actor_type, entry.actor_id) == ("user", user.pk)
+    assert entry.payload["changes"]["status"] == ["pending", "skipped"]
+
+
+def test_other_needs_a_note_and_keeps_it(ann_api, dose):
+    refused = ann_api.post(_action(dose, "skip"), {"reason": "other", "note": "   "})
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["note"] == ["Say in a few words why you are skipping this dose."]
+    _unchanged(dose)
+
+    response = ann_api.post(_action(dose, "skip"), {"reason": "other", "note": "Fasting for a blood test"})
+    assert response.status_code == 200
+    assert (response.json()["skipReason"], response.json()["skipNote"]) == (
+        "other",
+        "Fasting for a blood test",
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({}, "reason"),
+        ({"reason": "bored"}, "reason"),
+        ({"reason": 3}, "reason"),
+        ({"reason": "unwell", "note": "two\nlines"}, "note"),
+        ({"reason": "unwell", "note": "x" * 201}, "note"),
+        ({"reason": "unwell", "note": 5}, "note"),
+    ],
+)
+def test_a_skip_with_bad_input_is_refused_in_words(ann_api, dose, data, field):
+    response = ann_api.post(_action(dose, "skip"), data)
+
+    assert response.status_code == 400, response.content.decode()
+    [message] = response.json()["errors"][field]
+    assert len(message.split()) > 2
+    _unchanged(dose)
+
+
+def test_skipping_twice_answers_the_first_skip(ann_api, dose):
+    first = ann_api.post(_action(dose, "skip"), {"reason": "unwell"})
+    again = ann_api.post(_action(dose, "skip"), {"reason": "away"})
+
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert Dose.objects.get(pk=dose.pk).skip_reason == "unwell"
+    assert len(_dose_updates(dose)) == 1
+
+
+def test_a_dose_days_ahead_cannot_be_skipped_yet(ann_api, medication):
+    later = DoseFactory(reminder=medication, scheduled_at=T0 + datetime.timedelta(days=2))
+
+    response = ann_api.post(_action(later, "skip"), {"reason": "away"})
+
+    assert response.status_code == 409
+    assert response.json()["detail"].startswith("It is too early to skip this dose")
+    assert Dose.objects.get(pk=later.pk).status == "pending"
+
+
+def test_a_taken_dose_cannot_be_skipped(ann, ann_api, dose):
+    from reminders import services
+    from reminders.models import ConfirmationLog
+
+    services.dose_confirm(dose=dose, by=ann.user, method=ConfirmationLog.Method.WEB)
+
+    response = ann_api.post(_action(dose, "skip"), {"reason": "away"})
+
+    assert response.status_code == 409
+    assert response.json()["detail"] == "This dose was already recorded as taken. Undo that first."
+    assert Dose.objects.get(pk=dose.pk).status == "taken"
+
+
+def test_a_caregiver_who_may_only_look_cannot_skip(vera, api_for, dose):
+    response = api_for(vera).post(_action(dose, "skip"), {"reason": "unwell"})
+
+    assert response.status_code == 403
+    assert "does not allow" in response.json()["detail"]
+    _unchanged(dose)
+
+
+def test_an_outsider_cannot_skip_or_learn_the_dose_exists(bob, api_for, dose):
+    response = api_for(bob.user).post(_action(dose, "skip"), {"reason": "unwell"})
+
+    assert response.status_code == 404
+    assert "Metformin" not in response.content.decode()
+    _unchanged(dose)
