@@ -442,6 +442,38 @@ class DoseViewSet(RecordsCaregiverViews, viewsets.ReadOnlyModelViewSet):
             raise Conflict(str(error)) from None
         return Response(api.DoseSerializer(dose).data)
 
+    @extend_schema(
+        request=None,
+        responses={
+            200: api.DoseSerializer,
+            204: OpenApiResponse(description="An as-needed dose was taken back: it is removed altogether."),
+            409: _conflicts(
+                "There is nothing to undo, or it is too late.",
+                "There is nothing to undo for this dose.",
+                "It is too late to undo: that was more than 10 minutes ago.",
+            ),
+        },
+        description=(
+            "Take back a dose recorded as taken or skipped, within 10 minutes of recording it: the dose "
+            "is pending again (missed if its window has passed) and its confirmation is marked undone. "
+            "An as-needed dose is removed altogether (204). Needs a link that allows confirming doses.\n\n"
+            "409: nothing to undo (also when undoing twice), or more than 10 minutes have passed."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def undo(self, request, *args, **kwargs):
+        dose = self._acting_on(
+            Action.CONFIRM_DOSES, "Your link to this patient does not allow recording doses."
+        )
+        try:
+            remaining = services.dose_undo(dose=dose, by=request.user)
+        except services.DoseError as error:
+            raise Conflict(str(error)) from None
+        if remaining is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        remaining.reminder, remaining.patient = dose.reminder, dose.patient
+        return Response(api.DoseSerializer(remaining).data)
+
 
 @extend_schema_view(
     list=extend_schema(description="Confirmations (doses taken) of the patients you may see, newest first."),

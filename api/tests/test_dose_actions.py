@@ -13,8 +13,9 @@ import pytest
 
 from api.tests.helpers import DOSES, detail
 from audit.models import AuditEntry
-from reminders.models import Dose
-from reminders.tests.factories import DoseFactory, MedicationFactory
+from reminders import services
+from reminders.models import ConfirmationLog, Dose
+from reminders.tests.factories import AsNeededFactory, DoseFactory, MedicationFactory
 
 # Monday 2 March 2026, 08:20 UTC (London is on GMT): the 08:00 dose is due.
 T0 = datetime.datetime(2026, 3, 2, 8, 20, tzinfo=datetime.UTC)
@@ -134,9 +135,6 @@ def test_a_dose_days_ahead_cannot_be_skipped_yet(ann_api, medication):
 
 
 def test_a_taken_dose_cannot_be_skipped(ann, ann_api, dose):
-    from reminders import services
-    from reminders.models import ConfirmationLog
-
     services.dose_confirm(dose=dose, by=ann.user, method=ConfirmationLog.Method.WEB)
 
     response = ann_api.post(_action(dose, "skip"), {"reason": "away"})
@@ -160,3 +158,95 @@ def test_an_outsider_cannot_skip_or_learn_the_dose_exists(bob, api_for, dose):
     assert response.status_code == 404
     assert "Metformin" not in response.content.decode()
     _unchanged(dose)
+
+
+# --- Undo ------------------------------------------------------------------------------------------
+
+
+def _taken(dose: Dose, by) -> ConfirmationLog:
+    return services.dose_confirm(dose=dose, by=by, method=ConfirmationLog.Method.WEB)
+
+
+@pytest.mark.parametrize("who", ["patient", "caregiver who may confirm"])
+def test_a_taken_dose_is_undone_within_ten_minutes(who, ann, carl, api_for, clock, dose):
+    user = ann.user if who == "patient" else carl
+    log = _taken(dose, ann.user)
+    clock.shift(9 * MINUTE)
+
+    response = api_for(user).post(_action(dose, "undo"))
+
+    assert response.status_code == 200, response.content.decode()
+    body = response.json()
+    assert (body["objectId"], body["status"], body["takenAt"], body["resolvedAt"]) == (
+        str(dose.object_id),
+        "pending",
+        None,
+        None,
+    )
+    assert Dose.objects.get(pk=dose.pk).status == "pending"
+    log.refresh_from_db()
+    assert log.undone_at == T0 + 9 * MINUTE
+    undo = _dose_updates(dose)[-1]
+    assert (undo.actor_type, undo.actor_id) == ("user", user.pk)
+    assert undo.payload["changes"]["status"] == ["taken", "pending"]
+
+
+def test_a_skip_is_undone_too(ann_api, dose):
+    ann_api.post(_action(dose, "skip"), {"reason": "away"})
+
+    response = ann_api.post(_action(dose, "undo"))
+
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["skipReason"]) == ("pending", "")
+
+
+def test_undo_after_ten_minutes_is_refused_in_words(ann, ann_api, clock, dose):
+    _taken(dose, ann.user)
+    clock.shift(11 * MINUTE)
+    before = len(_dose_updates(dose))
+
+    response = ann_api.post(_action(dose, "undo"))
+
+    assert response.status_code == 409
+    assert response.json()["detail"] == "It is too late to undo: that was more than 10 minutes ago."
+    assert Dose.objects.get(pk=dose.pk).status == "taken"
+    assert len(_dose_updates(dose)) == before
+
+
+def test_undoing_twice_says_there_is_nothing_to_undo(ann, ann_api, dose):
+    _taken(dose, ann.user)
+    assert ann_api.post(_action(dose, "undo")).status_code == 200
+
+    again = ann_api.post(_action(dose, "undo"))
+
+    assert again.status_code == 409
+    assert again.json()["detail"] == "There is nothing to undo for this dose."
+
+
+def test_an_as_needed_dose_taken_back_is_gone(ann, ann_api):
+    reliever = AsNeededFactory(patient=ann, medication_name="Salbutamol")
+    taken = services.as_needed_take(reminder=reliever, by=ann.user, method=ConfirmationLog.Method.WEB)
+
+    response = ann_api.post(_action(taken.dose, "undo"))
+
+    assert response.status_code == 204
+    assert not Dose.objects.filter(reminder=reliever).exists()
+
+
+def test_a_caregiver_who_may_only_look_cannot_undo(ann, vera, api_for, dose):
+    _taken(dose, ann.user)
+
+    response = api_for(vera).post(_action(dose, "undo"))
+
+    assert response.status_code == 403
+    assert Dose.objects.get(pk=dose.pk).status == "taken"
+    assert len(_dose_updates(dose)) == 1
+
+
+def test_an_outsider_cannot_undo(ann, bob, api_for, dose):
+    _taken(dose, ann.user)
+
+    response = api_for(bob.user).post(_action(dose, "undo"))
+
+    assert response.status_code == 404
+    assert Dose.objects.get(pk=dose.pk).status == "taken"

@@ -545,6 +545,14 @@ MATRIX += [
         data={"reason": "unwell"},
         done=lambda w: _dose_status(w) == "skipped",
     ),
+    Case(
+        "api:dose-undo",
+        "POST",
+        _api_action("dose", "taken_dose", "undo"),
+        _medicine,
+        API_CONFIRMERS,
+        done=lambda w: _dose_status(w, "taken_dose") == "pending",
+    ),
     Case("api:confirmation-detail", "GET", _api("confirmation", "confirmation"), _medication_id, API_VIEWERS),
     # Alerts follow the dashboard's rule: only links that include missed-dose alerts (not Vera's).
     Case(
