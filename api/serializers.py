@@ -469,6 +469,7 @@ class SnoozeRequestSerializer(serializers.Serializer):
     minutes = serializers.ChoiceField(
         choices=[(minutes, f"{minutes} minutes") for minutes in SNOOZE_MINUTES],
         help_text="Remind again in this many minutes.",
+        error_messages={"invalid_choice": "Choose 10, 30 or 60 minutes."},
     )
 
 

@@ -474,6 +474,36 @@ class DoseViewSet(RecordsCaregiverViews, viewsets.ReadOnlyModelViewSet):
         remaining.reminder, remaining.patient = dose.reminder, dose.patient
         return Response(api.DoseSerializer(remaining).data)
 
+    @extend_schema(
+        request=api.SnoozeRequestSerializer,
+        responses={
+            200: api.DoseSerializer,
+            409: _conflicts(
+                "The dose is recorded already, or a reminder then would come after it counts as missed.",
+                "This dose is already recorded; there is nothing to remind you of.",
+                "A reminder then would be too late: this dose counts as missed at 09:00. "
+                "Take it now, or skip it.",
+            ),
+        },
+        description=(
+            '"Remind me again in 10, 30 or 60 minutes" for a pending dose, while the reminder would '
+            "still come before the dose counts as missed; remindAgainAt in the answer says when. "
+            "Snoozing again sets the new time. Only the patient snoozes their own reminders.\n\n"
+            "400: minutes is not 10, 30 or 60. 409: the dose is recorded already, or it would be too late."
+        ),
+        examples=[OpenApiExample("In half an hour", value={"minutes": 30}, request_only=True)],
+    )
+    @action(detail=True, methods=["post"])
+    def snooze(self, request, *args, **kwargs):
+        dose = self._acting_on(Action.MANAGE, "Only the patient can snooze their reminders.")
+        payload = api.SnoozeRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            dose = services.dose_snooze(dose=dose, minutes=payload.validated_data["minutes"])
+        except services.DoseError as error:
+            raise Conflict(str(error)) from None
+        return Response(api.DoseSerializer(dose).data)
+
 
 @extend_schema_view(
     list=extend_schema(description="Confirmations (doses taken) of the patients you may see, newest first."),

@@ -250,3 +250,80 @@ def test_an_outsider_cannot_undo(ann, bob, api_for, dose):
 
     assert response.status_code == 404
     assert Dose.objects.get(pk=dose.pk).status == "taken"
+
+
+# --- Snooze ----------------------------------------------------------------------------------------
+
+
+def test_the_patient_snoozes_a_dose(ann, ann_api, dose):
+    response = ann_api.post(_action(dose, "snooze"), {"minutes": 30})
+
+    assert response.status_code == 200, response.content.decode()
+    body = response.json()
+    assert (body["status"], body["remindAgainAt"]) == ("pending", "2026-03-02T08:50:00Z")
+    assert Dose.objects.get(pk=dose.pk).remind_again_at == T0 + 30 * MINUTE
+    [entry] = _dose_updates(dose)
+    assert (entry.actor_type, entry.actor_id) == ("user", ann.user.pk)
+    assert entry.payload["changes"]["remind_again_at"][1].startswith("2026-03-02T08:50:00")
+
+
+def test_snoozing_again_sets_the_new_time(ann_api, dose):
+    ann_api.post(_action(dose, "snooze"), {"minutes": 30})
+
+    response = ann_api.post(_action(dose, "snooze"), {"minutes": 10})
+
+    assert response.status_code == 200
+    assert response.json()["remindAgainAt"] == "2026-03-02T08:30:00Z"
+
+
+def test_a_reminder_after_the_window_is_refused_in_words(ann_api, dose):
+    response = ann_api.post(_action(dose, "snooze"), {"minutes": 60})
+
+    assert response.status_code == 409
+    assert response.json()["detail"] == (
+        "A reminder then would be too late: this dose counts as missed at 09:00. Take it now, or skip it."
+    )
+    _unchanged(dose)
+
+
+def test_a_recorded_dose_is_not_snoozed(ann, ann_api, dose):
+    _taken(dose, ann.user)
+
+    response = ann_api.post(_action(dose, "snooze"), {"minutes": 10})
+
+    assert response.status_code == 409
+    assert response.json()["detail"] == "This dose is already recorded; there is nothing to remind you of."
+    assert Dose.objects.get(pk=dose.pk).remind_again_at is None
+
+
+@pytest.mark.parametrize(
+    "data", [{}, {"minutes": 15}, {"minutes": "soon"}, {"minutes": None}, {"minutes": [10]}]
+)
+def test_a_snooze_with_bad_minutes_is_refused_in_words(ann_api, dose, data):
+    response = ann_api.post(_action(dose, "snooze"), data)
+
+    assert response.status_code == 400, response.content.decode()
+    [message] = response.json()["errors"]["minutes"]
+    assert message in (
+        "Choose 10, 30 or 60 minutes.",
+        "This field is required.",
+        "This field may not be null.",
+    )
+    _unchanged(dose)
+
+
+@pytest.mark.parametrize("who", ["carl", "vera"])
+def test_caregivers_do_not_snooze_the_patients_reminders(who, carl, vera, api_for, dose):
+    """The page's rule: snoozing is the patient's own, even for a caregiver who may confirm."""
+    response = api_for({"carl": carl, "vera": vera}[who]).post(_action(dose, "snooze"), {"minutes": 10})
+
+    assert response.status_code == 403
+    assert response.json()["detail"] == "Only the patient can snooze their reminders."
+    _unchanged(dose)
+
+
+def test_an_outsider_cannot_snooze(bob, api_for, dose):
+    response = api_for(bob.user).post(_action(dose, "snooze"), {"minutes": 10})
+
+    assert response.status_code == 404
+    _unchanged(dose)

@@ -29,6 +29,7 @@ OPERATIONS = {
     "/api/v1/doses/{objectId}/": {"get"},
     "/api/v1/doses/{objectId}/skip/": {"post"},
     "/api/v1/doses/{objectId}/undo/": {"post"},
+    "/api/v1/doses/{objectId}/snooze/": {"post"},
     "/api/v1/confirmations/": {"get", "post"},
     "/api/v1/confirmations/{objectId}/": {"get"},
     "/api/v1/alerts/": {"get"},

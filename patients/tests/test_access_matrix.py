@@ -553,6 +553,15 @@ MATRIX += [
         API_CONFIRMERS,
         done=lambda w: _dose_status(w, "taken_dose") == "pending",
     ),
+    Case(
+        "api:dose-snooze",
+        "POST",
+        _api_action("dose", "dose", "snooze"),
+        _medicine,
+        API_ONLY_THE_PATIENT_ACTS,
+        data={"minutes": 10},
+        done=lambda w: type(w.dose).objects.get(pk=w.dose.pk).remind_again_at is not None,
+    ),
     Case("api:confirmation-detail", "GET", _api("confirmation", "confirmation"), _medication_id, API_VIEWERS),
     # Alerts follow the dashboard's rule: only links that include missed-dose alerts (not Vera's).
     Case(
