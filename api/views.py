@@ -25,6 +25,7 @@ from api import serializers as api
 from api.audit_ids import ObjectIds
 from audit.models import AuditEntry
 from notifications import selectors as notification_selectors
+from notifications import services as notification_services
 from patients import access
 from patients.access import Action
 from patients.models import PatientProfile
@@ -661,6 +662,26 @@ class AlertViewSet(RecordsCaregiverViews, viewsets.ReadOnlyModelViewSet):
         return alerts.select_related("reminder", "dose", "patient", "acknowledged_by").order_by(
             "-alerted_at", "-pk"
         )
+
+    @extend_schema(
+        request=None,
+        responses={200: api.AlertSerializer},
+        description=(
+            '"I\'m handling it": a caregiver whose link includes missed-dose alerts says they are '
+            "dealing with this missed dose; the others see who (acknowledgedBy), and the alert's later "
+            "escalation steps stop. The first one stands: acknowledging again, or after another "
+            "caregiver, answers the alert as it is, naming whoever was first.\n\n"
+            "As in the pages, the patient's own alerts are for their caregivers to acknowledge (403); an "
+            "alert you may not see (no alerts on your link, or not your patient) is 404."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, *args, **kwargs):
+        alert = self.get_object()  # notifications.selectors.alerts_for: the pages' rule
+        if alert.patient.user_id == request.user.pk:
+            _refuse("Your caregivers acknowledge the alerts about your missed doses.")
+        alert = notification_services.alert_acknowledge(alert=alert, by=request.user)
+        return Response(api.AlertSerializer(alert).data)
 
 
 @extend_schema_view(

@@ -13,14 +13,16 @@ import pytest
 
 from api.tests.helpers import DOSES, detail
 from audit.models import AuditEntry
+from patients.tests.factories import CareLinkFactory
 from reminders import services
-from reminders.models import ConfirmationLog, Dose
+from reminders.models import ConfirmationLog, Dose, MissedDoseAlert
 from reminders.tests.factories import AsNeededFactory, DoseFactory, MedicationFactory
 
 # Monday 2 March 2026, 08:20 UTC (London is on GMT): the 08:00 dose is due.
 T0 = datetime.datetime(2026, 3, 2, 8, 20, tzinfo=datetime.UTC)
 T0_JSON = "2026-03-02T08:20:00Z"
 MINUTE = datetime.timedelta(minutes=1)
+ALERTS = "/api/v1/alerts/"
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock(T0), pytest.mark.usefixtures("clock")]
 
@@ -327,3 +329,107 @@ def test_an_outsider_cannot_snooze(bob, api_for, dose):
 
     assert response.status_code == 404
     _unchanged(dose)
+
+
+# --- Acknowledging a missed-dose alert -------------------------------------------------------------
+
+
+@pytest.fixture
+def alert(medication):
+    """Yesterday's 08:00 dose was missed; the alert went out at 09:00."""
+    missed = DoseFactory(
+        reminder=medication,
+        scheduled_at=datetime.datetime(2026, 3, 1, 8, 0, tzinfo=datetime.UTC),
+        status="missed",
+        resolved_at=datetime.datetime(2026, 3, 1, 9, 0, tzinfo=datetime.UTC),
+    )
+    return MissedDoseAlert.objects.create(
+        reminder=medication,
+        dose=missed,
+        patient=medication.patient,
+        alerted_at=datetime.datetime(2026, 3, 1, 9, 0, tzinfo=datetime.UTC),
+    )
+
+
+def _acknowledge(alert: MissedDoseAlert) -> str:
+    return f"{detail(ALERTS, alert.object_id)}acknowledge/"
+
+
+def _alert_updates(alert: MissedDoseAlert) -> list[AuditEntry]:
+    return list(
+        AuditEntry.objects.filter(
+            entity_type="reminders.MissedDoseAlert", action="update", patient_id=alert.patient_id
+        ).order_by("pk")
+    )
+
+
+def _not_acknowledged(alert: MissedDoseAlert) -> None:
+    fresh = MissedDoseAlert.objects.get(pk=alert.pk)
+    assert (fresh.acknowledged_by, fresh.acknowledged_at) == (None, None)
+    assert _alert_updates(alert) == []
+
+
+def test_a_caregiver_with_alerts_says_they_are_handling_it(carl, api_for, alert):
+    response = api_for(carl).post(_acknowledge(alert))
+
+    assert response.status_code == 200, response.content.decode()
+    body = response.json()
+    assert (body["objectId"], body["acknowledgedBy"], body["acknowledgedAt"]) == (
+        str(alert.object_id),
+        str(carl.object_id),
+        T0_JSON,
+    )
+    fresh = MissedDoseAlert.objects.get(pk=alert.pk)
+    assert (fresh.acknowledged_by, fresh.acknowledged_at) == (carl, T0)
+    [entry] = _alert_updates(alert)
+    assert (entry.actor_type, entry.actor_id) == ("user", carl.pk)
+
+
+def test_the_first_caregiver_stands(ann, carl, api_for, clock, alert):
+    alma = CareLinkFactory(patient=ann, receives_missed_dose_alerts=True).caregiver
+    first = api_for(carl).post(_acknowledge(alert)).json()
+    clock.shift(5 * MINUTE)
+
+    again = api_for(carl).post(_acknowledge(alert))
+    second = api_for(alma).post(_acknowledge(alert))
+
+    assert again.status_code == second.status_code == 200
+    assert again.json() == second.json() == first
+    assert len(_alert_updates(alert)) == 1
+
+
+def test_the_patient_leaves_it_to_their_caregivers(ann_api, alert):
+    assert ann_api.get(detail(ALERTS, alert.object_id)).status_code == 200
+
+    response = ann_api.post(_acknowledge(alert))
+
+    assert response.status_code == 403
+    assert response.json()["detail"] == "Your caregivers acknowledge the alerts about your missed doses."
+    _not_acknowledged(alert)
+
+
+def test_a_caregiver_without_alerts_cannot_see_or_acknowledge_them(vera, api_for, alert):
+    """alerts_for hides the alert from a link without alerts: the same 404 as reading it."""
+    vera_api = api_for(vera)
+    assert vera_api.get(detail(ALERTS, alert.object_id)).status_code == 404
+
+    response = vera_api.post(_acknowledge(alert))
+
+    assert response.status_code == 404
+    _not_acknowledged(alert)
+
+
+def test_an_outsider_cannot_acknowledge(bob, api_for, alert):
+    response = api_for(bob.user).post(_acknowledge(alert))
+
+    assert response.status_code == 404
+    assert "Metformin" not in response.content.decode()
+    _not_acknowledged(alert)
+
+
+def test_a_malformed_alert_id_is_the_apis_own_404(carl, api_for, alert):
+    response = api_for(carl).post(f"{ALERTS}not-an-id/acknowledge/")
+
+    assert response.status_code == 404
+    assert response.json()["detail"]
+    _not_acknowledged(alert)

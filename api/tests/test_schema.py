@@ -34,6 +34,7 @@ OPERATIONS = {
     "/api/v1/confirmations/{objectId}/": {"get"},
     "/api/v1/alerts/": {"get"},
     "/api/v1/alerts/{objectId}/": {"get"},
+    "/api/v1/alerts/{objectId}/acknowledge/": {"post"},
     "/api/v1/audit/": {"get"},
     "/api/v1/audit/{objectId}/": {"get"},
 }

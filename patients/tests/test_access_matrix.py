@@ -572,6 +572,21 @@ MATRIX += [
         API_VIEWERS | {"caregiver_view": NOT_FOUND},
     ),
     Case(
+        "api:alert-acknowledge",
+        "POST",
+        _api_action("alert", "alert", "acknowledge"),
+        _ann,
+        # The pages' rule: caregivers whose link includes alerts; the patient sees hers, but may not.
+        everyone(
+            NOT_FOUND,
+            anonymous=UNAUTHENTICATED,
+            patient=FORBIDDEN,
+            caregiver_confirm=DONE,
+            caregiver_alerts=DONE,
+        ),
+        done=lambda w: type(w.alert).objects.get(pk=w.alert.pk).acknowledged_at is not None,
+    ),
+    Case(
         "api:audit-detail",
         "GET",
         _api("audit", "audit_entry"),
