@@ -323,7 +323,7 @@ class DoseSerializer(serializers.ModelSerializer):
         source="remind_again_at",
         read_only=True,
         allow_null=True,
-        help_text="When a snoozed dose is reminded of again.",
+        help_text="When a snoozed dose is reminded of again; null once the dose is recorded.",
     )
     asNeeded = serializers.BooleanField(source="as_needed", read_only=True)
     resolvedAt = serializers.DateTimeField(source="resolved_at", read_only=True, allow_null=True)
@@ -346,6 +346,12 @@ class DoseSerializer(serializers.ModelSerializer):
             "resolvedAt",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if instance.status != Dose.Status.PENDING:  # only a pending dose is reminded of (notifications.due)
+            data["remindAgainAt"] = None
+        return data
 
 
 class AlertSerializer(serializers.ModelSerializer):

@@ -288,6 +288,14 @@ def test_a_reminder_after_the_window_is_refused_in_words(ann_api, dose):
     _unchanged(dose)
 
 
+def test_a_snoozed_dose_once_recorded_has_no_reminder_to_come(ann_api, dose):
+    ann_api.post(_action(dose, "snooze"), {"minutes": 30})
+
+    skipped = ann_api.post(_action(dose, "skip"), {"reason": "unwell"})
+
+    assert (skipped.json()["status"], skipped.json()["remindAgainAt"]) == ("skipped", None)
+
+
 def test_a_recorded_dose_is_not_snoozed(ann, ann_api, dose):
     _taken(dose, ann.user)
 
