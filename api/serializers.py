@@ -450,7 +450,7 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class SkipRequestSerializer(serializers.Serializer):
+class SkipSerializer(serializers.Serializer):
     """Why a dose is skipped: the reasons the page's skip form offers, and a note ("other" needs one)."""
 
     reason = serializers.ChoiceField(
@@ -471,7 +471,7 @@ class SkipRequestSerializer(serializers.Serializer):
         return attrs
 
 
-class SnoozeRequestSerializer(serializers.Serializer):
+class SnoozeSerializer(serializers.Serializer):
     minutes = serializers.ChoiceField(
         choices=[(minutes, f"{minutes} minutes") for minutes in SNOOZE_MINUTES],
         help_text="Remind again in this many minutes.",

@@ -398,7 +398,7 @@ class DoseViewSet(RecordsCaregiverViews, viewsets.ReadOnlyModelViewSet):
         return dose
 
     @extend_schema(
-        request=api.SkipRequestSerializer,
+        request=api.SkipSerializer,
         responses={
             200: api.DoseSerializer,
             409: _conflicts(
@@ -430,7 +430,7 @@ class DoseViewSet(RecordsCaregiverViews, viewsets.ReadOnlyModelViewSet):
         dose = self._acting_on(
             Action.CONFIRM_DOSES, "Your link to this patient does not allow recording doses."
         )
-        payload = api.SkipRequestSerializer(data=request.data)
+        payload = api.SkipSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
             dose = services.dose_skip(
@@ -476,7 +476,7 @@ class DoseViewSet(RecordsCaregiverViews, viewsets.ReadOnlyModelViewSet):
         return Response(api.DoseSerializer(remaining).data)
 
     @extend_schema(
-        request=api.SnoozeRequestSerializer,
+        request=api.SnoozeSerializer,
         responses={
             200: api.DoseSerializer,
             409: _conflicts(
@@ -497,7 +497,7 @@ class DoseViewSet(RecordsCaregiverViews, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def snooze(self, request, *args, **kwargs):
         dose = self._acting_on(Action.MANAGE, "Only the patient can snooze their reminders.")
-        payload = api.SnoozeRequestSerializer(data=request.data)
+        payload = api.SnoozeSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
             dose = services.dose_snooze(dose=dose, minutes=payload.validated_data["minutes"])

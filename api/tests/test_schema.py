@@ -493,3 +493,14 @@ def test_timestamps_that_can_be_null_are_declared_nullable(schema):
     ]
 
     assert undeclared == []
+
+
+def test_a_skip_for_another_reason_needs_a_note_in_the_schema_too(schema):
+    skip = {"$ref": "#/components/schemas/SkipRequest", "components": schema["components"]}
+    valid = jsonschema.Draft4Validator(skip).is_valid
+
+    assert valid({"reason": "unwell"})
+    assert valid({"reason": "other", "note": "Fasting for a blood test"})
+    assert not valid({"reason": "other"})
+    assert not valid({"reason": "other", "note": "   "})
+    assert not valid({"reason": "bored"})
