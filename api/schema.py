@@ -70,6 +70,12 @@ def document_errors(result, generator, request, public):
     for name, component in components.items():
         if name.startswith("ConfirmRequest"):
             component["anyOf"] = [{"required": ["dose"]}, {"required": ["reminder"]}]
+        # A skip for "other" reason says why in words (api.serializers.SkipRequestSerializer).
+        if name.startswith("SkipRequest"):
+            component["anyOf"] = [
+                {"properties": {"reason": {"not": {"enum": ["other"]}}}},
+                {"required": ["note"], "properties": {"note": {"pattern": r"\S"}}},
+            ]
     for path in result.get("paths", {}).values():
         for operation in path.values():
             responses = operation.setdefault("responses", {})
@@ -147,6 +153,8 @@ RESOURCE_EXAMPLES: dict[str, dict[str, object]] = {
         "status": "taken",
         "takenAt": "2026-11-25T08:12:00Z",
         "skipReason": "",
+        "skipNote": "",
+        "remindAgainAt": None,
         "asNeeded": False,
         "resolvedAt": "2026-11-25T08:12:03Z",
     },

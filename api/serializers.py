@@ -16,7 +16,7 @@ from patients import phone
 from patients.models import PatientProfile, available_time_zones, validate_date_of_birth
 from reminders import schedule as schedule_rules
 from reminders.fhir import to_fhir
-from reminders.models import ConfirmationLog, Dose, MedicationReminder, MissedDoseAlert
+from reminders.models import SNOOZE_MINUTES, ConfirmationLog, Dose, MedicationReminder, MissedDoseAlert
 from reminders.schedule import Schedule, ScheduleError, format_time, step_on
 
 
@@ -318,6 +318,13 @@ class DoseSerializer(serializers.ModelSerializer):
     windowEndsAt = serializers.DateTimeField(source="window_ends_at", read_only=True)
     takenAt = serializers.DateTimeField(source="taken_at", read_only=True, allow_null=True)
     skipReason = serializers.CharField(source="skip_reason", read_only=True)
+    skipNote = serializers.CharField(source="skip_note", read_only=True)
+    remindAgainAt = serializers.DateTimeField(
+        source="remind_again_at",
+        read_only=True,
+        allow_null=True,
+        help_text="When a snoozed dose is reminded of again; null once the dose is recorded.",
+    )
     asNeeded = serializers.BooleanField(source="as_needed", read_only=True)
     resolvedAt = serializers.DateTimeField(source="resolved_at", read_only=True, allow_null=True)
 
@@ -333,10 +340,18 @@ class DoseSerializer(serializers.ModelSerializer):
             "status",
             "takenAt",
             "skipReason",
+            "skipNote",
+            "remindAgainAt",
             "asNeeded",
             "resolvedAt",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if instance.status != Dose.Status.PENDING:  # only a pending dose is reminded of (notifications.due)
+            data["remindAgainAt"] = None
+        return data
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -427,6 +442,41 @@ class ConfirmRequestSerializer(serializers.Serializer):
                 }
             )
         return attrs
+
+
+class ErrorSerializer(serializers.Serializer):
+    """An error answer, for an operation that documents its own (api.schema.ERROR replaces it)."""
+
+    detail = serializers.CharField()
+
+
+class SkipSerializer(serializers.Serializer):
+    """Why a dose is skipped: the reasons the page's skip form offers, and a note ("other" needs one)."""
+
+    reason = serializers.ChoiceField(
+        choices=Dose.SkipReason.choices, help_text="Why the dose is skipped, as a code."
+    )
+    note = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text='In a few words; required when the reason is "other".',
+    )
+
+    def validate(self, attrs):
+        if attrs["reason"] == Dose.SkipReason.OTHER and not attrs.get("note", "").strip():
+            raise serializers.ValidationError(
+                {"note": ["Say in a few words why you are skipping this dose."]}
+            )
+        return attrs
+
+
+class SnoozeSerializer(serializers.Serializer):
+    minutes = serializers.ChoiceField(
+        choices=[(minutes, f"{minutes} minutes") for minutes in SNOOZE_MINUTES],
+        help_text="Remind again in this many minutes.",
+        error_messages={"invalid_choice": "Choose 10, 30 or 60 minutes."},
+    )
 
 
 class AuditSerializer(serializers.ModelSerializer):

@@ -9,8 +9,15 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, views, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
@@ -18,6 +25,7 @@ from api import serializers as api
 from api.audit_ids import ObjectIds
 from audit.models import AuditEntry
 from notifications import selectors as notification_selectors
+from notifications import services as notification_services
 from patients import access
 from patients.access import Action
 from patients.models import PatientProfile
@@ -332,6 +340,17 @@ def _datetime(value: str, name: str) -> datetime.datetime:
     return moment
 
 
+def _conflicts(description: str, *details: str) -> OpenApiResponse:
+    """A 409 answer in the schema, with what the service says in each case."""
+    return OpenApiResponse(
+        api.ErrorSerializer,
+        description=description,
+        examples=[
+            OpenApiExample(detail.split(":")[0].split(".")[0], value={"detail": detail}) for detail in details
+        ],
+    )
+
+
 @extend_schema_view(
     list=extend_schema(
         description="The dose timeline of the patients you may see, oldest first.",
@@ -365,6 +384,126 @@ class DoseViewSet(RecordsCaregiverViews, viewsets.ReadOnlyModelViewSet):
             raise ValidationError({"ordering": ["scheduledAt or -scheduledAt."]})
         ordering = orderings[params.get("ordering", "scheduledAt")]
         return doses.select_related("reminder", "patient").order_by(ordering, "pk")
+
+    # --- The dose actions of the "today" page, through the same services and the same policy ---
+
+    def _acting_on(self, action: Action, refusal: str) -> Dose:
+        """The dose (404 unless its patient is visible), then the page's rule for acting on it (403)."""
+        dose = self.get_object()
+        patient_access = access.access_for(self.request.user, dose.patient)
+        if patient_access is None:  # pragma: no cover - get_object() has already asked patients_for
+            raise NotFound("No Dose matches the given query.")
+        if not patient_access.allows(action):
+            _refuse(refusal)
+        return dose
+
+    @extend_schema(
+        request=api.SkipSerializer,
+        responses={
+            200: api.DoseSerializer,
+            409: _conflicts(
+                "The dose cannot be skipped now.",
+                "It is too early to skip this dose: a dose can be recorded from 12 hours before it is "
+                "due, so from Wednesday 25 November at 20:00.",
+                "This dose was already recorded as taken. Undo that first.",
+            ),
+        },
+        description=(
+            "Record that a dose will not be taken, with a coded reason (the reasons the pages offer); "
+            '"other" needs a note. A dose can be skipped from 12 hours before it is due, while it is '
+            "pending or missed. Skipping a skipped dose again answers it as it stands (the first reason "
+            "stays). Needs a link that allows confirming doses.\n\n"
+            "400: the reason or note is wrong (field errors). 409: the dose cannot be skipped now "
+            "(too early, or already recorded as taken), with the reason in words."
+        ),
+        examples=[
+            OpenApiExample("Felt unwell", value={"reason": "unwell"}, request_only=True),
+            OpenApiExample(
+                "Another reason, in words",
+                value={"reason": "other", "note": "Fasting before a blood test"},
+                request_only=True,
+            ),
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def skip(self, request, *args, **kwargs):
+        dose = self._acting_on(
+            Action.CONFIRM_DOSES, "Your link to this patient does not allow recording doses."
+        )
+        payload = api.SkipSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            dose = services.dose_skip(
+                dose=dose,
+                by=request.user,
+                reason=payload.validated_data["reason"],
+                note=payload.validated_data.get("note", ""),
+            )
+        except services.DoseError as error:
+            raise Conflict(str(error)) from None
+        return Response(api.DoseSerializer(dose).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: api.DoseSerializer,
+            204: OpenApiResponse(description="An as-needed dose was taken back: it is removed altogether."),
+            409: _conflicts(
+                "There is nothing to undo, or it is too late.",
+                "There is nothing to undo for this dose.",
+                "It is too late to undo: that was more than 10 minutes ago.",
+            ),
+        },
+        description=(
+            "Take back a dose recorded as taken or skipped, within 10 minutes of recording it: the dose "
+            "is pending again (missed if its window has passed) and its confirmation is marked undone. "
+            "An as-needed dose is removed altogether (204). Needs a link that allows confirming doses.\n\n"
+            "409: nothing to undo (also when undoing twice), or more than 10 minutes have passed."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def undo(self, request, *args, **kwargs):
+        dose = self._acting_on(
+            Action.CONFIRM_DOSES, "Your link to this patient does not allow recording doses."
+        )
+        try:
+            remaining = services.dose_undo(dose=dose, by=request.user)
+        except services.DoseError as error:
+            raise Conflict(str(error)) from None
+        if remaining is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        remaining.reminder, remaining.patient = dose.reminder, dose.patient
+        return Response(api.DoseSerializer(remaining).data)
+
+    @extend_schema(
+        request=api.SnoozeSerializer,
+        responses={
+            200: api.DoseSerializer,
+            409: _conflicts(
+                "The dose is recorded already, or a reminder then would come after it counts as missed.",
+                "This dose is already recorded; there is nothing to remind you of.",
+                "A reminder then would be too late: this dose counts as missed at 09:00. "
+                "Take it now, or skip it.",
+            ),
+        },
+        description=(
+            '"Remind me again in 10, 30 or 60 minutes" for a pending dose, while the reminder would '
+            "still come before the dose counts as missed; remindAgainAt in the answer says when. "
+            "Snoozing again sets the new time. Only the patient snoozes their own reminders.\n\n"
+            "400: minutes is not 10, 30 or 60. 409: the dose is recorded already, or it would be too late."
+        ),
+        examples=[OpenApiExample("In half an hour", value={"minutes": 30}, request_only=True)],
+    )
+    @action(detail=True, methods=["post"])
+    def snooze(self, request, *args, **kwargs):
+        dose = self._acting_on(Action.MANAGE, "Only the patient can snooze their reminders.")
+        payload = api.SnoozeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            dose = services.dose_snooze(dose=dose, minutes=payload.validated_data["minutes"])
+        except services.DoseError as error:
+            raise Conflict(str(error)) from None
+        return Response(api.DoseSerializer(dose).data)
 
 
 @extend_schema_view(
@@ -523,6 +662,26 @@ class AlertViewSet(RecordsCaregiverViews, viewsets.ReadOnlyModelViewSet):
         return alerts.select_related("reminder", "dose", "patient", "acknowledged_by").order_by(
             "-alerted_at", "-pk"
         )
+
+    @extend_schema(
+        request=None,
+        responses={200: api.AlertSerializer},
+        description=(
+            '"I\'m handling it": a caregiver whose link includes missed-dose alerts says they are '
+            "dealing with this missed dose; the others see who (acknowledgedBy), and the alert's later "
+            "escalation steps stop. The first one stands: acknowledging again, or after another "
+            "caregiver, answers the alert as it is, naming whoever was first.\n\n"
+            "As in the pages, the patient's own alerts are for their caregivers to acknowledge (403); an "
+            "alert you may not see (no alerts on your link, or not your patient) is 404."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, *args, **kwargs):
+        alert = self.get_object()  # notifications.selectors.alerts_for: the pages' rule
+        if alert.patient.user_id == request.user.pk:
+            _refuse("Your caregivers acknowledge the alerts about your missed doses.")
+        alert = notification_services.alert_acknowledge(alert=alert, by=request.user)
+        return Response(api.AlertSerializer(alert).data)
 
 
 @extend_schema_view(

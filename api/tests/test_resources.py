@@ -162,6 +162,8 @@ def test_a_dose_in_the_same_style(clock, ann, ann_api):
         "status": "pending",
         "takenAt": None,
         "skipReason": "",
+        "skipNote": "",
+        "remindAgainAt": None,
         "asNeeded": False,
         "resolvedAt": None,
     }

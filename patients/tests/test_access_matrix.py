@@ -499,6 +499,21 @@ API_ONLY_THE_PATIENT_ACTS = everyone(
     caregiver_alerts=FORBIDDEN,
 )
 
+# The dose actions follow the pages' rule; a caregiver who sees the dose but may not act is told so.
+API_CONFIRMERS = everyone(
+    NOT_FOUND,
+    anonymous=UNAUTHENTICATED,
+    patient=DONE,
+    caregiver_view=FORBIDDEN,
+    caregiver_confirm=DONE,
+    caregiver_alerts=FORBIDDEN,
+)
+
+
+def _api_action(name: str, obj: str, action: str) -> Callable[[World], str]:
+    return lambda world: reverse(f"api:{name}-{action}", args=[str(_object_id(getattr(world, obj)))])
+
+
 MATRIX += [
     Case("api:patient-detail", "GET", _api("patient", "ann"), _ann, API_VIEWERS),
     Case(
@@ -521,6 +536,32 @@ MATRIX += [
         done=lambda w: w.ann.medications.filter(medication_name="Renamed pill").exists(),
     ),
     Case("api:dose-detail", "GET", _api("dose", "dose"), _medication_id, API_VIEWERS),
+    Case(
+        "api:dose-skip",
+        "POST",
+        _api_action("dose", "dose", "skip"),
+        _medicine,
+        API_CONFIRMERS,
+        data={"reason": "unwell"},
+        done=lambda w: _dose_status(w) == "skipped",
+    ),
+    Case(
+        "api:dose-undo",
+        "POST",
+        _api_action("dose", "taken_dose", "undo"),
+        _medicine,
+        API_CONFIRMERS,
+        done=lambda w: _dose_status(w, "taken_dose") == "pending",
+    ),
+    Case(
+        "api:dose-snooze",
+        "POST",
+        _api_action("dose", "dose", "snooze"),
+        _medicine,
+        API_ONLY_THE_PATIENT_ACTS,
+        data={"minutes": 10},
+        done=lambda w: type(w.dose).objects.get(pk=w.dose.pk).remind_again_at is not None,
+    ),
     Case("api:confirmation-detail", "GET", _api("confirmation", "confirmation"), _medication_id, API_VIEWERS),
     # Alerts follow the dashboard's rule: only links that include missed-dose alerts (not Vera's).
     Case(
@@ -529,6 +570,21 @@ MATRIX += [
         _api("alert", "alert"),
         _medication_id,
         API_VIEWERS | {"caregiver_view": NOT_FOUND},
+    ),
+    Case(
+        "api:alert-acknowledge",
+        "POST",
+        _api_action("alert", "alert", "acknowledge"),
+        _ann,
+        # The pages' rule: caregivers whose link includes alerts; the patient sees hers, but may not.
+        everyone(
+            NOT_FOUND,
+            anonymous=UNAUTHENTICATED,
+            patient=FORBIDDEN,
+            caregiver_confirm=DONE,
+            caregiver_alerts=DONE,
+        ),
+        done=lambda w: type(w.alert).objects.get(pk=w.alert.pk).acknowledged_at is not None,
     ),
     Case(
         "api:audit-detail",
