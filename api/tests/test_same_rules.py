@@ -19,6 +19,7 @@ from api.tests.helpers import PATIENTS, REMINDERS
 from audit.models import AuditEntry
 from reminders import services
 from reminders.models import Dose, MedicationReminder
+from reminders.tests import factories
 from reminders.tests.factories import MedicationFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
@@ -38,18 +39,7 @@ def profile_form(profile, **changes) -> dict:
 
 
 def medication_form(**changes) -> dict:
-    return {
-        "medication_name": "Metformin",
-        "dosage": "500 mg",
-        "kind": "scheduled",
-        "repeat": "daily",
-        "time_1": "08:00",
-        "start_date": "2026-03-04",
-        "end": "none",
-        "grace_minutes": "60",
-        "time_zone_mode": "local",
-        **changes,
-    }
+    return factories.medication_form(**{"start_date": "2026-03-04", "instructions": None, **changes})
 
 
 def reminder_body(**schedule_changes) -> dict:

@@ -24,6 +24,7 @@ from notifications.tasks import deliver_notifications
 from notifications.tests.world import at
 from patients.models import CareLink, PatientProfile
 from reminders.models import Dose, MedicationReminder
+from reminders.tests.factories import medication_form
 
 pytestmark = pytest.mark.django_db
 
@@ -126,18 +127,12 @@ def test_the_profile_page_refuses_a_name_on_two_lines_and_keeps_what_was_typed(a
 def test_the_medication_form_refuses_a_name_or_dose_on_two_lines(ann, clock):
     client = signed_in(ann.user)
     url = reverse("reminders:medication_new", args=[ann.pk])
-    form = {
-        "medication_name": "Metformin\nBcc: x@example.org",
-        "dosage": "500\tmg",
-        "instructions": "with food\r\n",
-        "kind": "scheduled",
-        "repeat": "daily",
-        "time_1": "08:00",
-        "start_date": "2026-03-04",
-        "end": "none",
-        "grace_minutes": "60",
-        "time_zone_mode": "local",
-    }
+    form = medication_form(
+        medication_name="Metformin\nBcc: x@example.org",
+        dosage="500\tmg",
+        instructions="with food\r\n",
+        start_date="2026-03-04",
+    )
     before = rows()
 
     page = post(client, url, form)

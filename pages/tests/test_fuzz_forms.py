@@ -26,6 +26,7 @@ from patients.forms import CareLinkPermissionsForm, InviteCaregiverForm, Patient
 from patients.models import CareLink, PatientProfile
 from reminders.forms import MedicationForm, SkipForm, TakenAtForm
 from reminders.models import ConfirmationLog, Dose, MedicationReminder
+from reminders.tests.factories import medication_form
 
 pytestmark = pytest.mark.django_db
 
@@ -120,18 +121,7 @@ def anns_pill(ann, clock) -> MedicationReminder:
 # --- Each form: a valid submission is accepted (so the fuzz reaches the saving path), then fuzz -------
 
 
-MEDICATION = {
-    "medication_name": "Metformin",
-    "dosage": "500 mg",
-    "instructions": "with food",
-    "kind": "scheduled",
-    "repeat": "daily",
-    "time_1": "08:00",
-    "start_date": "2026-03-04",
-    "end": "none",
-    "grace_minutes": "60",
-    "time_zone_mode": "local",
-}
+MEDICATION = medication_form(start_date="2026-03-04")
 MEDICATION_FIELDS = sorted(MedicationForm().fields)
 
 

@@ -51,3 +51,24 @@ class DoseFactory(factory.django.DjangoModelFactory):
     scheduled_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(hours=1))
     window_ends_at = factory.LazyAttribute(lambda dose: dose.scheduled_at + datetime.timedelta(minutes=60))
     dosage = factory.LazyAttribute(lambda dose: dose.reminder.dosage)
+
+
+# What a person types into the medication form: Metformin 500 mg, every day at 08:00.
+MEDICATION_FORM = {
+    "medication_name": "Metformin",
+    "dosage": "500 mg",
+    "instructions": "with food",
+    "kind": "scheduled",
+    "repeat": "daily",
+    "time_1": "08:00",
+    "start_date": "2026-06-01",
+    "end": "none",
+    "grace_minutes": "60",
+    "time_zone_mode": "local",
+}
+
+
+def medication_form(**changes) -> dict:
+    """The medication form as typed, with these fields changed (None: left empty)."""
+    data = {**MEDICATION_FORM, **changes}
+    return {name: value for name, value in data.items() if value is not None}

@@ -19,6 +19,7 @@ from reminders.forms import MedicationForm
 from reminders.models import Dose, MedicationReminder
 from reminders.schedule import Repeat, Schedule, Step
 from reminders.services import NO_MORE_DOSES
+from reminders.tests.factories import MEDICATION_FORM, medication_form
 
 NOW = datetime.datetime(2026, 6, 1, 7, 0, tzinfo=UTC)
 
@@ -43,24 +44,10 @@ def list_url(patient) -> str:
     return reverse("reminders:medications", args=[patient.pk])
 
 
-BASE = {
-    "medication_name": "Metformin",
-    "dosage": "500 mg",
-    "instructions": "with food",
-    "kind": "scheduled",
-    "repeat": "daily",
-    "time_1": "08:00",
-    "start_date": "2026-06-01",
-    "end": "none",
-    "grace_minutes": "60",
-    "time_zone_mode": "local",
-}
+BASE = MEDICATION_FORM
 
 
-def form_data(**changes) -> dict:
-    """What a person fills in: the base medication, with these fields changed (None: left empty)."""
-    data = {**BASE, **changes}
-    return {name: value for name, value in data.items() if value is not None}
+form_data = medication_form
 
 
 def step(times: list[str], repeat: dict, days=None, dosage="") -> dict:
